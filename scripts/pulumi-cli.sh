@@ -33,9 +33,19 @@ if [ -z "${MOODLE_PERCIPIO_FORCE_BUILD:-}" ] && command -v pulumi >/dev/null 2>&
   log "pulumi on PATH is '${found:-unknown}', older than the pinned $pinned: ignoring it"
 fi
 
+# The Go language host is not obtainable from the module proxy (see scripts/pulumi-language-nodejs.js);
+# its stand-in is refreshed on every call so an edited stand-in never hides behind the cache.
+install_language_host() {
+  local target="$1/pulumi-language-nodejs"
+  if ! cmp -s "$here/scripts/pulumi-language-nodejs.js" "$target"; then
+    install -m 0755 "$here/scripts/pulumi-language-nodejs.js" "$target"
+  fi
+}
+
 # 2. A previous build for this pin.
 if [ -x "$bin_dir/pulumi" ] && [ -x "$bin_dir/pulumi-resource-pulumi-nodejs" ] \
    && [ "$("$bin_dir/pulumi" version 2>/dev/null)" = "v$pinned" ]; then
+  install_language_host "$bin_dir"
   log "using cached pulumi v$pinned ($bin_dir)"
   echo "$bin_dir"
   exit 0
@@ -100,6 +110,7 @@ go build -trimpath -tags osusergo,grpcnotrace \
 # The dynamic-provider plugin is a shell script that ships inside the sdk module.
 install -m 0755 "$sdk_dir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$bin_dir.tmp/pulumi-resource-pulumi-nodejs"
 
+install_language_host "$bin_dir.tmp"
 rm -rf "$bin_dir" && mv "$bin_dir.tmp" "$bin_dir"
 log "built $("$bin_dir/pulumi" version) in $bin_dir"
 echo "$bin_dir"

@@ -1,0 +1,49 @@
+import type {
+  AuthorisedUser,
+  CreateTokenRequest,
+  CreatedToken,
+  ExternalService,
+  MoodleVersion,
+  PercipioSettings,
+  SessionInfo,
+  TokenRow,
+} from "./types";
+
+/**
+ * Everything the providers ask of a Moodle site, one method per manual admin step or read-back.
+ * Every write reads back and throws a MoodleError when Moodle did not apply it.
+ */
+export interface MoodleAdmin {
+  /** Logs in on first use; later calls reuse the session (and log in again once if it expired). */
+  session(): Promise<SessionInfo>;
+  version(): Promise<MoodleVersion>;
+
+  webServicesEnabled(): Promise<boolean>;
+  setWebServicesEnabled(enabled: boolean): Promise<void>;
+
+  /** Names of enabled protocols, e.g. ["rest", "soap"]. */
+  enabledProtocols(): Promise<string[]>;
+  /** Touches only the named protocol. */
+  setProtocolEnabled(protocol: string, enabled: boolean): Promise<void>;
+
+  listServices(): Promise<ExternalService[]>;
+  /** By shortname first, then by name; undefined when absent. */
+  findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined>;
+  setServiceEnabled(serviceId: number, enabled: boolean): Promise<void>;
+  authorisedUsers(serviceId: number): Promise<AuthorisedUser[]>;
+  /** Only meaningful for restricted services. */
+  authoriseUser(serviceId: number, userId: number): Promise<void>;
+  deauthoriseUser(serviceId: number, userId: number): Promise<void>;
+
+  /** Resolves a username to a user id (the logged-in admin is answered from the session). */
+  userIdFor(username: string): Promise<number>;
+
+  listTokens(): Promise<TokenRow[]>;
+  /** Never retried blindly: on an ambiguous failure it looks for the token by name first. */
+  createToken(request: CreateTokenRequest): Promise<CreatedToken>;
+  deleteToken(tokenId: number): Promise<void>;
+
+  pluginSettings(): Promise<PercipioSettings>;
+  /** Writes only the given settings; throws MoodleValidationError naming each rejected field. */
+  setPluginSettings(values: Partial<PercipioSettings>): Promise<void>;
+}
