@@ -1,0 +1,89 @@
+// MoodleSession cookie sessions, kept in memory (a restart logs everyone out).
+import * as crypto from "crypto";
+
+const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+export function randomString(length: number, alphabet = ALNUM): string {
+  const bytes = crypto.randomBytes(length);
+  let out = "";
+  for (let i = 0; i < length; i++) out += alphabet[bytes[i] % alphabet.length];
+  return out;
+}
+
+export interface Flash {
+  loginError?: string;
+  /** Admin settings: "Changes saved" on the next page. */
+  changesSaved?: boolean;
+  /** Token created: shown once on the next GET of tokens.php. */
+  newToken?: { name: string; token: string };
+}
+
+export interface Session {
+  id: string;
+  sesskey: string;
+  /** 0 = not logged in, 1 = guest. */
+  userId: number;
+  logintoken: string;
+  lastSeen: number;
+  wantsurl?: string;
+  flash: Flash;
+}
+
+export const SESSION_COOKIE = "MoodleSession";
+
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private idleTimeoutMs: number) {}
+
+  setIdleTimeout(ms: number): void {
+    this.idleTimeoutMs = ms;
+  }
+
+  /** The live session for a cookie value, or undefined when unknown or idle too long. */
+  get(id: string | undefined, now = Date.now()): Session | undefined {
+    if (!id) return undefined;
+    const s = this.sessions.get(id);
+    if (!s) return undefined;
+    if (now - s.lastSeen > this.idleTimeoutMs) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    s.lastSeen = now;
+    return s;
+  }
+
+  create(): Session {
+    const s: Session = {
+      id: randomString(26, "abcdefghijklmnopqrstuvwxyz0123456789"),
+      sesskey: randomString(10),
+      userId: 0,
+      logintoken: randomString(32),
+      lastSeen: Date.now(),
+      flash: {},
+    };
+    this.sessions.set(s.id, s);
+    return s;
+  }
+
+  /** Login: new id and new sesskey; wantsurl survives (as $SESSION does in Moodle). */
+  regenerate(old: Session, userId: number): Session {
+    this.sessions.delete(old.id);
+    const s = this.create();
+    s.userId = userId;
+    s.wantsurl = old.wantsurl;
+    return s;
+  }
+
+  destroy(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  expireAll(): void {
+    this.sessions.clear();
+  }
+
+  count(): number {
+    return this.sessions.size;
+  }
+}

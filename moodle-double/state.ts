@@ -1,0 +1,233 @@
+// The double's whole site as one JSON document, with atomic persistence to an optional file.
+import * as fs from "fs";
+import * as path from "path";
+import { MoodleDoubleVersion, VERSIONS } from "./versions";
+
+export interface DoubleUser {
+  id: number;
+  username: string;
+  password: string;
+  firstname: string;
+  lastname: string;
+  email: string;
+  /** Site administrator (may open admin pages). */
+  siteAdmin: boolean;
+  suspended?: boolean;
+  /** Moodle's auth_forcepasswordchange preference: every require_login page redirects to change_password.php. */
+  forcePasswordChange?: boolean;
+}
+
+export interface DoubleService {
+  id: number;
+  name: string;
+  shortname: string;
+  /** "" for a custom service, e.g. "mod_percipio" for a built-in one (frozen fields). */
+  component: string;
+  enabled: boolean;
+  restrictedusers: boolean;
+  downloadfiles: boolean;
+  uploadfiles: boolean;
+  requiredcapability: string;
+  functions: string[];
+}
+
+export interface DoubleServiceUser {
+  serviceId: number;
+  userId: number;
+  iprestriction: string;
+  validuntil: number;
+}
+
+export interface DoubleToken {
+  id: number;
+  /** 32 lowercase hex. */
+  token: string;
+  name: string;
+  userId: number;
+  serviceId: number;
+  iprestriction: string;
+  /** Unix seconds, 0 = never. */
+  validuntil: number;
+  /** Unix seconds, 0 = never used. */
+  lastaccess: number;
+  creatorId: number;
+  timecreated: number;
+}
+
+export interface DoubleState {
+  moodleVersion: MoodleDoubleVersion;
+  release: string;
+  version: string;
+  site: { fullname: string; shortname: string; timezone: string };
+  /** Core config ($CFG); a missing key = variable not set (e.g. webserviceprotocols on a fresh site). */
+  config: Record<string, string>;
+  /** config_plugins, e.g. pluginConfig.percipio.clientid; runtime keys (oauthToken...) may be seeded too. */
+  pluginConfig: Record<string, Record<string, string>>;
+  users: DoubleUser[];
+  services: DoubleService[];
+  serviceUsers: DoubleServiceUser[];
+  tokens: DoubleToken[];
+  /** Courses made by percipio_asset_import (id -> percipio id), so repeated imports "update". */
+  percipioCourses: { moodlecourseid: number; percipioid: string }[];
+  nextIds: { service: number; token: number; course: number };
+}
+
+export const PERCIPIO_FUNCTIONS = ["percipio_asset_import", "percipio_progress_tracking", "percipio_image_upload"];
+
+export const MOBILE_FUNCTIONS = ["core_webservice_get_site_info", "core_user_get_users_by_field", "core_course_get_courses"];
+
+export const DEFAULT_ADMIN_PASSWORD = "Admin-Pass-1!";
+
+export function defaultState(moodleVersion: MoodleDoubleVersion = "5.0", adminPassword = DEFAULT_ADMIN_PASSWORD): DoubleState {
+  const v = VERSIONS[moodleVersion];
+  return {
+    moodleVersion,
+    release: v.release,
+    version: v.version,
+    site: { fullname: v.siteFullname, shortname: v.siteShortname, timezone: "Europe/London" },
+    config: {
+      enablewebservices: "0",
+      enablewsdocumentation: "0",
+      enableoutcomes: "0",
+      usecomments: "1",
+      usetags: "1",
+      enablenotes: "1",
+      enableportfolios: "0",
+      enablestats: "0",
+      enablerssfeeds: "0",
+      enableblogs: "1",
+      mnet_dispatcher_mode: "off",
+      enablecompletion: "1",
+      enableavailability: "1",
+      enableplagiarism: "0",
+      enablebadges: "1",
+      enableglobalsearch: "0",
+      allowstealth: "0",
+      enableanalytics: moodleVersion === "4.5" ? "1" : "0",
+      messaging: "1",
+      enablecustomreports: "1",
+      allowemojipicker: "1",
+      enableaccessibilitytools: "1",
+      enablemobilewebservice: "0",
+    },
+    pluginConfig: {
+      core_competency: { enabled: "1" },
+      tool_moodlenet: { enablemoodlenet: "1" },
+      percipio: {
+        authenticationmethod: "service_account_bearer_token",
+        clientid: "",
+        clientsecret: "",
+        scope: "",
+        bearertoken: "",
+        oauthurl: "",
+        percipiourl: "",
+        organizationid: "",
+        piiinfo: "no",
+      },
+      mod_percipio: { version: "2022022124" },
+    },
+    users: [
+      {
+        id: 2,
+        username: "admin",
+        password: adminPassword,
+        firstname: "Admin",
+        lastname: "User",
+        email: "admin@example.com",
+        siteAdmin: true,
+      },
+    ],
+    services: [
+      {
+        id: 1,
+        name: "Moodle mobile web service",
+        shortname: "moodle_mobile_app",
+        component: "moodle",
+        enabled: false,
+        restrictedusers: false,
+        downloadfiles: true,
+        uploadfiles: true,
+        requiredcapability: "",
+        functions: [...MOBILE_FUNCTIONS],
+      },
+      {
+        id: v.percipioServiceId,
+        name: "Percipio services",
+        shortname: "Percipio-API",
+        component: "mod_percipio",
+        enabled: true,
+        restrictedusers: false,
+        downloadfiles: false,
+        uploadfiles: false,
+        requiredcapability: "",
+        functions: [...PERCIPIO_FUNCTIONS],
+      },
+    ],
+    serviceUsers: [],
+    tokens: [],
+    percipioCourses: [],
+    nextIds: { service: v.percipioServiceId + 1, token: 1, course: 2 },
+  };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** JSON merge patch (RFC 7396): objects merge, arrays and scalars replace, null deletes. */
+export function mergePatch<T>(target: T, patch: unknown): T {
+  if (!isPlainObject(patch)) return patch as T;
+  const out: Record<string, unknown> = isPlainObject(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out as T;
+}
+
+export class StateStore {
+  private current: DoubleState;
+
+  constructor(
+    private readonly fresh: () => DoubleState,
+    private readonly file?: string,
+  ) {
+    this.current = this.load() ?? fresh();
+    this.save();
+  }
+
+  get state(): DoubleState {
+    return this.current;
+  }
+
+  /** Deep copy, safe to hand out. */
+  snapshot(): DoubleState {
+    return JSON.parse(JSON.stringify(this.current)) as DoubleState;
+  }
+
+  reset(): void {
+    this.current = this.fresh();
+    this.save();
+  }
+
+  patch(partial: unknown): void {
+    this.current = mergePatch(this.current, partial);
+    this.save();
+  }
+
+  /** Call after every in-place mutation of `state`. */
+  save(): void {
+    if (!this.file) return;
+    const dir = path.dirname(this.file);
+    fs.mkdirSync(dir, { recursive: true });
+    const tmp = path.join(dir, `.${path.basename(this.file)}.${process.pid}.${Date.now()}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(this.current, null, 2) + "\n", { mode: 0o600 });
+    fs.renameSync(tmp, this.file);
+  }
+
+  private load(): DoubleState | undefined {
+    if (!this.file || !fs.existsSync(this.file)) return undefined;
+    const text = fs.readFileSync(this.file, "utf8");
+    return JSON.parse(text) as DoubleState;
+  }
+}

@@ -1,0 +1,105 @@
+// Shared helpers for the HTML parsers. Parsers are pure (html -> data) and select by ids, names,
+// attributes and document structure only: Moodle 4.5 (Bootstrap 4) and 5.0 (Bootstrap 5) differ in
+// styling classes, so those are never relied on (the one exception, dimmed_text, is Moodle's own).
+import * as cheerio from "cheerio";
+
+export type Doc = cheerio.CheerioAPI;
+
+export function load(html: string): Doc {
+  return cheerio.load(html);
+}
+
+/** Collapses whitespace the templates put around texts. */
+export function clean(text: string | undefined): string {
+  return (text ?? "").replace(/\s+/g, " ").trim();
+}
+
+/** Reads one query parameter of an href, tolerating relative URLs. */
+export function queryParam(href: string | undefined, name: string): string | undefined {
+  if (!href) return undefined;
+  try {
+    return new URL(href, "http://x.invalid/").searchParams.get(name) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Finds a JS object literal that is valid JSON starting at `start` (an opening brace) and returns its
+ * text. Strings are skipped so braces inside values do not end the object early.
+ */
+export function extractJsonObject(text: string, start: number): string | undefined {
+  if (text[start] !== "{") return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === "{") depth++;
+    else if (c === "}") {
+      depth--;
+      if (depth === 0) return text.slice(start, i + 1);
+    }
+  }
+  return undefined;
+}
+
+export interface MoodleCfg {
+  wwwroot?: string;
+  sesskey: string;
+  userId: number;
+  [key: string]: unknown;
+}
+
+/** The inline `M.cfg = {...};` every Moodle page carries: sesskey and the logged-in user's id (0 = nobody). */
+export function parseMCfg(html: string): MoodleCfg | undefined {
+  const $ = load(html);
+  for (const el of $("script").toArray()) {
+    const text = $(el).text();
+    const at = text.indexOf("M.cfg = ");
+    if (at < 0) continue;
+    const json = extractJsonObject(text, at + "M.cfg = ".length);
+    if (!json) continue;
+    try {
+      const cfg = JSON.parse(json) as Record<string, unknown>;
+      if (typeof cfg.sesskey !== "string") continue;
+      return { ...cfg, sesskey: cfg.sesskey, userId: Number(cfg.userId ?? 0) };
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}
+
+export interface MoodleErrorPage {
+  message: string;
+  /** Last path segment of the "More information about this error" link, e.g. "invalidsesskey". */
+  errorcode?: string;
+}
+
+/** Moodle's exception page (HTTP 404, `p.errormessage`). */
+export function parseErrorPage(html: string): MoodleErrorPage | undefined {
+  const $ = load(html);
+  const p = $("p.errormessage").first();
+  if (p.length === 0) return undefined;
+  const href = $("p.errorcode a").attr("href");
+  const errorcode = href ? href.replace(/[?#].*$/, "").split("/").filter(Boolean).pop() : undefined;
+  return { message: clean(p.text()), errorcode };
+}
+
+/** Texts of every `role="alert"` notification (success and error banners), whitespace-collapsed. */
+export function alertTexts($: Doc): string[] {
+  return $('[role="alert"]')
+    .toArray()
+    .map((el) => {
+      const c = $(el).clone();
+      c.find("button").remove();
+      return clean(c.text());
+    })
+    .filter((t) => t.length > 0);
+}

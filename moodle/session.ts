@@ -1,0 +1,240 @@
+// The logged-in admin session: login with the form's logintoken, sesskey and user id from M.cfg,
+// and one transparent re-login when Moodle answers an admin page with "go to the login page".
+import type { MoodleConnection, SessionInfo } from "./types";
+import { Form, HttpResponse, MoodleHttp } from "./http";
+import {
+  MoodleError,
+  MoodleForcedPageError,
+  MoodleLoginError,
+  MoodleSessionError,
+  MoodleTransportError,
+  stripQuery,
+} from "./errors";
+import { registerSecret } from "./redact";
+import { parseErrorPage, parseMCfg } from "./parsers/common";
+import { parseLoginPage } from "./parsers/login";
+
+export interface SessionState extends SessionInfo {
+  sesskey: string;
+}
+
+export interface PageRequest {
+  step: string;
+  method?: "GET" | "POST";
+  path: string;
+  /** Built per attempt so a retry after re-login carries the new sesskey. */
+  form?: (sesskey: string) => Form;
+  idempotent?: boolean;
+  /** Follow same-site redirects (default: GET yes, POST no — the POST's 303 target is part of its answer). */
+  follow?: boolean;
+}
+
+export interface Page {
+  status: number;
+  body: string;
+  /** Site-relative path of the last response (after followed redirects). */
+  path: string;
+  /** Site-relative redirect target when the last response was a redirect that was not followed. */
+  location?: string;
+  response: HttpResponse;
+}
+
+const LOGIN_PATH = "/login/index.php";
+const MAX_HOPS = 6;
+
+/** Pages Moodle forces on a user before anything else; the client cannot get past them. */
+export function forcedPageFor(sitePath: string): string | undefined {
+  const p = stripQuery(sitePath);
+  if (p.startsWith("/login/change_password.php")) return "change password (the account must set a new password first)";
+  if (p.startsWith("/admin/tool/mfa/")) return "multi-factor authentication";
+  if (p.startsWith("/user/policy.php") || p.startsWith("/admin/tool/policy/")) return "site policy agreement";
+  if (p.startsWith("/user/edit.php") || p.startsWith("/user/editadvanced.php")) return "complete the user profile";
+  if (p.startsWith("/admin/upgradesettings.php")) return "new admin settings to review (admin/upgradesettings.php)";
+  if (p === "/admin/index.php" || p === "/admin/" || p.startsWith("/admin/environment.php")) return "pending Moodle upgrade (admin/index.php)";
+  return undefined;
+}
+
+export class MoodleSession {
+  private current?: SessionState;
+  private pending?: Promise<SessionState>;
+  /** Bumped per login so concurrent callers that saw the same expiry log in only once. */
+  private generation = 0;
+
+  constructor(
+    readonly http: MoodleHttp,
+    private readonly conn: Pick<MoodleConnection, "username" | "password">,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {
+    registerSecret(conn.password);
+  }
+
+  get username(): string {
+    return this.conn.username;
+  }
+
+  async ensure(): Promise<SessionState> {
+    if (this.current) return this.current;
+    return this.relogin(this.generation);
+  }
+
+  /** Logs in unless another caller already did so after generation `seen`. */
+  private relogin(seen: number): Promise<SessionState> {
+    if (this.generation !== seen && this.current) return Promise.resolve(this.current);
+    if (!this.pending) {
+      this.current = undefined;
+      this.pending = this.login()
+        .then((s) => {
+          this.current = s;
+          this.generation++;
+          return s;
+        })
+        .finally(() => {
+          this.pending = undefined;
+        });
+    }
+    return this.pending;
+  }
+
+  /** Requests an admin page as the logged-in user; re-logs in once when the session turns out to be gone. */
+  async request(req: PageRequest): Promise<Page> {
+    let state = await this.ensure();
+    let gen = this.generation;
+    let reloggedIn = false;
+    for (;;) {
+      const outcome = await this.attempt(req, state.sesskey);
+      if (outcome.kind === "page") return outcome.page;
+      if (reloggedIn) {
+        throw new MoodleSessionError(req.step, req.path, `${outcome.why} even right after a fresh login`);
+      }
+      this.log(`${req.step}: ${outcome.why}; logging in again`);
+      reloggedIn = true;
+      state = await this.relogin(gen);
+      gen = this.generation;
+    }
+  }
+
+  private async attempt(req: PageRequest, sesskey: string): Promise<{ kind: "page"; page: Page } | { kind: "expired"; why: string }> {
+    const method = req.method ?? "GET";
+    const follow = req.follow ?? method === "GET";
+    let res = await this.http.request({
+      step: req.step,
+      method,
+      path: req.path,
+      form: req.form?.(sesskey),
+      idempotent: req.idempotent,
+    });
+    let path = req.path;
+    for (let hop = 0; ; hop++) {
+      if (res.status >= 300 && res.status < 400 && res.location) {
+        const target = this.http.sitePath(res.location);
+        if (target === undefined) {
+          throw new MoodleForcedPageError(req.step, path, "off-site redirect", `Moodle redirected to ${new URL(res.location).host} (single sign-on or a proxy in front of the site?)`);
+        }
+        if (stripQuery(target) === LOGIN_PATH) return { kind: "expired", why: "Moodle redirected to the login page (session expired)" };
+        const forced = forcedPageFor(target);
+        if (forced) throw new MoodleForcedPageError(req.step, path, forced, `Moodle sends the admin to "${forced}" at ${stripQuery(target)}; finish that in a browser first`);
+        if (!follow) return { kind: "page", page: { status: res.status, body: res.body, path, location: target, response: res } };
+        if (hop >= MAX_HOPS) throw new MoodleError(req.step, path, "too many redirects");
+        path = target;
+        res = await this.http.request({ step: req.step, method: "GET", path: target });
+        continue;
+      }
+      break;
+    }
+    if (res.status === 404) {
+      const err = parseErrorPage(res.body);
+      // Moodleforms answer a stale sesskey with this error page; nothing was written.
+      if (err?.errorcode === "invalidsesskey" || err?.errorcode === "requireloginerror") {
+        return { kind: "expired", why: `Moodle said "${err.message}"` };
+      }
+    }
+    return { kind: "page", page: { status: res.status, body: res.body, path, response: res } };
+  }
+
+  private async login(): Promise<SessionState> {
+    const retries = this.http.retries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.loginOnce();
+      } catch (e) {
+        // The whole login is safe to redo from a fresh GET: a lost POST answer only cost a session id.
+        if (e instanceof MoodleTransportError && attempt < retries) {
+          this.log(`log in: ${e.detail}; starting the login again`);
+          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private async loginOnce(): Promise<SessionState> {
+    const step = "log in";
+    this.http.resetCookies();
+    const form = await this.http.request({ step, method: "GET", path: LOGIN_PATH });
+    if (form.status >= 300 && form.status < 400 && form.location) {
+      const target = this.http.sitePath(form.location);
+      throw new MoodleForcedPageError(
+        step,
+        LOGIN_PATH,
+        "login redirect",
+        `the login page redirects to ${target === undefined ? new URL(form.location).host : stripQuery(target)} (single sign-on or an alternate login URL); this client needs Moodle's manual login form`,
+      );
+    }
+    const page = parseLoginPage(form.body);
+    if (form.status !== 200 || !page.hasLoginForm || !page.logintoken) {
+      throw new MoodleError(step, LOGIN_PATH, `no login form (HTTP ${form.status}); is ${this.http.base.origin}${this.http.base.pathname} a Moodle site?`);
+    }
+    const post = await this.http.request({
+      step,
+      method: "POST",
+      path: LOGIN_PATH,
+      form: { anchor: "", logintoken: page.logintoken, username: this.conn.username, password: this.conn.password },
+      idempotent: false,
+    });
+    const target = post.location ? this.http.sitePath(post.location) : undefined;
+    if (post.status >= 300 && post.status < 400 && target?.includes("testsession=")) {
+      return this.landing(target);
+    }
+    if (target?.includes("loginredirect=1") || (post.status === 200 && parseLoginPage(post.body).errorMessage)) {
+      let message = parseLoginPage(post.body).errorMessage;
+      if (!message && target) {
+        const next = await this.http.request({ step, method: "GET", path: target });
+        message = parseLoginPage(next.body).errorMessage;
+      }
+      throw new MoodleLoginError(step, LOGIN_PATH, `Moodle said "${message ?? "Invalid login"}" for user "${this.conn.username}" (check moodle:adminUser / moodle:adminPassword)`);
+    }
+    if (target !== undefined) {
+      const forced = forcedPageFor(target);
+      if (forced) throw new MoodleForcedPageError(step, LOGIN_PATH, forced, `after login Moodle sends the admin to "${forced}"; finish that in a browser first`);
+    }
+    throw new MoodleError(step, LOGIN_PATH, `unexpected answer HTTP ${post.status}${target ? ` redirecting to ${stripQuery(target)}` : ""}`);
+  }
+
+  /** Follows testsession -> landing page, refusing forced pages, and reads sesskey/userId from M.cfg. */
+  private async landing(first: string): Promise<SessionState> {
+    const step = "log in";
+    let path = first;
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      const forced = forcedPageFor(path);
+      if (forced) throw new MoodleForcedPageError(step, path, forced, `after login Moodle sends the admin to "${forced}"; finish that in a browser first`);
+      const res = await this.http.request({ step, method: "GET", path });
+      if (res.status >= 300 && res.status < 400 && res.location) {
+        const next = this.http.sitePath(res.location);
+        if (next === undefined) throw new MoodleForcedPageError(step, path, "off-site redirect", `after login Moodle redirects to ${new URL(res.location).host}`);
+        if (stripQuery(next) === LOGIN_PATH && !next.includes("testsession")) {
+          throw new MoodleSessionError(step, path, "the session cookie did not stick (cookies blocked, or wwwroot differs from the configured url?)");
+        }
+        path = next;
+        continue;
+      }
+      const cfg = parseMCfg(res.body);
+      if (!cfg || !cfg.userId) {
+        throw new MoodleSessionError(step, path, `landed on a page without a logged-in user (HTTP ${res.status})`);
+      }
+      this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${cfg.userId})`);
+      return { sesskey: cfg.sesskey, userId: cfg.userId };
+    }
+    throw new MoodleError(step, path, "too many redirects after login");
+  }
+}

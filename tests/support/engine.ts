@@ -1,0 +1,108 @@
+// Runs the real Pulumi engine (the `pulumi` on PATH, put there by scripts/test.sh) through the
+// Automation API, with a throw-away file backend and passphrase, and cleans up after itself.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  LocalWorkspace,
+  LocalWorkspaceOptions,
+  PulumiCommand,
+  PulumiFn,
+  Stack,
+} from "@pulumi/pulumi/automation";
+
+export const projectRoot = path.resolve(__dirname, "..", "..");
+
+export interface TestStack {
+  stack: Stack;
+  /** Everything the engine printed, for assertions (e.g. that no secret appears). */
+  output: string[];
+  /** Folder holding the backend (state files) of this stack. */
+  backendDir: string;
+  onOutput: (line: string) => void;
+  dispose(): Promise<void>;
+}
+
+/** Pulumi CLI on PATH, and the version it reports. */
+export async function pulumiCli(): Promise<{ command: PulumiCommand; path: string; version: string }> {
+  const command = await PulumiCommand.get();
+  const cliPath = execFileSync("sh", ["-c", "command -v pulumi"], { encoding: "utf8" }).trim();
+  const version = execFileSync(cliPath, ["version"], { encoding: "utf8" }).trim();
+  return { command, path: cliPath, version };
+}
+
+function freshBackend(): { dir: string; env: Record<string, string> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-backend-"));
+  fs.mkdirSync(path.join(dir, "state"));
+  return {
+    dir,
+    env: {
+      PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "test-passphrase",
+      PULUMI_HOME: path.join(dir, "home"),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      // Dynamic providers load the project's implementation from here (providers/shim.ts).
+      MOODLE_PERCIPIO_IAC_ROOT: projectRoot,
+    },
+  };
+}
+
+async function wrap(stack: Stack, backendDir: string, workDirToRemove?: string): Promise<TestStack> {
+  const output: string[] = [];
+  return {
+    stack,
+    output,
+    backendDir,
+    onOutput: (line: string) => output.push(line),
+    async dispose() {
+      try {
+        await stack.destroy({ onOutput: (l) => output.push(l) });
+        await stack.workspace.removeStack(stack.name);
+      } finally {
+        fs.rmSync(backendDir, { recursive: true, force: true });
+        if (workDirToRemove) fs.rmSync(workDirToRemove, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** A stack whose program is a function in the test process (no language host involved). */
+export async function inlineStack(
+  projectName: string,
+  program: PulumiFn,
+  options: { stackName?: string; workDir?: string; envVars?: Record<string, string> } = {},
+): Promise<TestStack> {
+  const backend = freshBackend();
+  const { command } = await pulumiCli();
+  const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "mpi-work-"));
+  // The engine starts the dynamic-provider plugin in workDir; it resolves @pulumi/pulumi from there.
+  const modules = path.join(workDir, "node_modules");
+  if (!fs.existsSync(modules)) fs.symlinkSync(path.join(projectRoot, "node_modules"), modules);
+  const wsOptions: LocalWorkspaceOptions = {
+    pulumiCommand: command,
+    workDir,
+    envVars: { ...backend.env, ...(options.envVars ?? {}) },
+    projectSettings: { name: projectName, runtime: "nodejs", backend: { url: backend.env.PULUMI_BACKEND_URL } },
+  };
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: options.stackName ?? "test", projectName, program },
+    wsOptions,
+  );
+  return wrap(stack, backend.dir, options.workDir ? undefined : workDir);
+}
+
+/** A stack of a program folder with a Pulumi.yaml, run by the CLI through the nodejs language host. */
+export async function programStack(
+  workDir: string,
+  options: { stackName?: string; envVars?: Record<string, string> } = {},
+): Promise<TestStack> {
+  const backend = freshBackend();
+  const { command } = await pulumiCli();
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: options.stackName ?? "test", workDir },
+    { pulumiCommand: command, envVars: { ...backend.env, ...(options.envVars ?? {}) } },
+  );
+  return wrap(stack, backend.dir);
+}
