@@ -1,0 +1,108 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { PercipioSettings as PercipioCredentials, TokenSettings } from "../config/stack";
+import type { ConnectionArgs } from "../providers/connection";
+import { ExternalServiceAccess } from "../providers/externalServiceAccess";
+import { PercipioSettings } from "../providers/percipioSettings";
+import { WebServiceProtocol } from "../providers/webServiceProtocol";
+import { WebServices } from "../providers/webServices";
+import { WebServiceToken } from "../providers/webServiceToken";
+
+export interface PercipioIntegrationArgs {
+  connection: ConnectionArgs;
+  serviceShortname: pulumi.Input<string>;
+  token: TokenSettings;
+  /** Absent until Skillsoft has sent the credentials: then only the web-service part is done. */
+  percipio?: Omit<PercipioCredentials, "clientSecret"> & { clientSecret: pulumi.Input<string> };
+}
+
+/**
+ * Skillsoft's "generate a Percipio token in Moodle" procedure, step by step and in its order:
+ * web services on, REST on, the Percipio service usable by the token's user, the token, and (once
+ * Skillsoft has answered) the plugin's OAuth settings.
+ */
+export class PercipioIntegration extends pulumi.ComponentResource {
+  public readonly moodleUrl: pulumi.Output<string>;
+  public readonly serviceShortname: pulumi.Output<string>;
+  public readonly tokenName: pulumi.Output<string>;
+  /** The web-service token (secret). */
+  public readonly token: pulumi.Output<string>;
+  /** Everything the Skillsoft implementation team needs, as one secret JSON document. */
+  public readonly handoff: pulumi.Output<string>;
+  /** What to do next, in words. */
+  public readonly nextSteps: pulumi.Output<string>;
+  public readonly percipioConfigured: boolean;
+
+  constructor(name: string, args: PercipioIntegrationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("moodle-percipio:index:PercipioIntegration", name, {}, opts);
+    const child = { parent: this };
+    const connection = args.connection;
+
+    const webServices = new WebServices("web-services", connection, child);
+    const rest = new WebServiceProtocol("rest-protocol", { ...connection, protocol: "rest" }, { ...child, dependsOn: [webServices] });
+    const service = new ExternalServiceAccess(
+      "percipio-service",
+      { ...connection, shortname: args.serviceShortname, tokenUser: args.token.user },
+      { ...child, dependsOn: [rest] },
+    );
+    const token = new WebServiceToken(
+      "percipio-token",
+      {
+        ...connection,
+        name: args.token.name,
+        tokenUser: args.token.user,
+        // Taken from the service resource so the token waits for it.
+        serviceShortname: service.shortname,
+        ipRestriction: args.token.ipRestriction,
+        validUntil: args.token.validUntil,
+        rotation: args.token.rotation,
+        adoptExisting: args.token.adoptExisting,
+      },
+      child,
+    );
+
+    this.percipioConfigured = args.percipio !== undefined;
+    if (args.percipio) {
+      new PercipioSettings("percipio-settings", { ...connection, ...args.percipio }, { ...child, dependsOn: [token] });
+    }
+
+    this.moodleUrl = pulumi.output(connection.moodleUrl);
+    this.serviceShortname = service.shortname;
+    this.tokenName = token.moodleName;
+    this.token = token.token;
+    this.handoff = pulumi.secret(
+      pulumi
+        .all([this.moodleUrl, token.token, service.shortname, token.moodleName, token.validUntil, token.ipRestriction])
+        .apply(([moodleUrl, value, shortname, tokenName, validUntil, ipRestriction]) =>
+          JSON.stringify(
+            {
+              moodleUrl,
+              restEndpoint: `${moodleUrl}/webservice/rest/server.php`,
+              serviceShortname: shortname,
+              tokenName,
+              token: value,
+              tokenValidUntil: validUntil || "never",
+              tokenIpRestriction: ipRestriction || "any",
+            },
+            null,
+            2,
+          ),
+        ),
+    );
+    this.nextSteps = pulumi.output(
+      args.percipio
+        ? "Done: Moodle's web services, the Percipio service, the token and mod_percipio's OAuth settings are in place."
+        : "Phase 1 done. Send the handoff to Skillsoft (pulumi stack output handoff --show-secrets). When Skillsoft " +
+            "returns the credentials, set moodle:percipioClientId, moodle:percipioClientSecret (--secret), " +
+            "moodle:percipioOrganizationId and moodle:percipioRegion (or moodle:percipioOauthUrl/percipioApiUrl), then run pulumi up.",
+    );
+
+    this.registerOutputs({
+      moodleUrl: this.moodleUrl,
+      serviceShortname: this.serviceShortname,
+      tokenName: this.tokenName,
+      token: this.token,
+      handoff: this.handoff,
+      nextSteps: this.nextSteps,
+    });
+  }
+}

@@ -1,0 +1,44 @@
+// Wires stack config to the components; all behaviour lives in config/, components/ and providers/.
+import * as pulumi from "@pulumi/pulumi";
+import { PercipioIntegration } from "./components/PercipioIntegration";
+import { pulumiConfigReader } from "./config/pulumiConfig";
+import { loadStackSettings, StackConfigError, StackSettings } from "./config/stack";
+import type { ConnectionArgs } from "./providers/connection";
+
+function settingsOrExplain(): StackSettings {
+  try {
+    return loadStackSettings(pulumiConfigReader);
+  } catch (err) {
+    // A RunError prints just the message: the list of keys to fix, without a stack trace.
+    if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}
+
+const settings = settingsOrExplain();
+
+function existingMoodle(): ConnectionArgs {
+  return {
+    moodleUrl: settings.moodle.url!,
+    adminUser: settings.moodle.adminUser,
+    adminPassword: pulumi.secret(settings.moodle.adminPassword),
+    allowHttp: settings.moodle.allowHttp,
+    caCertPem: settings.moodle.caCertPem,
+    requestTimeoutSeconds: settings.moodle.requestTimeoutSeconds,
+  };
+}
+
+const integration = new PercipioIntegration("percipio", {
+  connection: existingMoodle(),
+  serviceShortname: settings.serviceShortname,
+  token: settings.token,
+  percipio: settings.percipio && { ...settings.percipio, clientSecret: pulumi.secret(settings.percipio.clientSecret) },
+});
+
+export const moodleUrl = integration.moodleUrl;
+export const serviceShortname = integration.serviceShortname;
+export const tokenName = integration.tokenName;
+export const token = integration.token;
+export const handoff = integration.handoff;
+export const nextSteps = integration.nextSteps;
+export const percipioConfigured = integration.percipioConfigured;

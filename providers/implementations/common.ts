@@ -1,0 +1,102 @@
+// Shared by the provider implementations (loaded in the dynamic-provider process, never serialized).
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import type { MoodleAdmin } from "../../moodle/api";
+import { clientFor } from "../../moodle/client";
+import type { ConnectionProps } from "../connection";
+
+/** What the engine puts in place of values not known yet during a preview. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(isUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(isUnknown);
+  return false;
+}
+
+export const connectionSchema = {
+  moodleUrl: z.string().url(),
+  adminUser: z.string().min(1),
+  adminPassword: z.string().min(1),
+  allowHttp: z.boolean(),
+  caCertPem: z.string(),
+  requestTimeoutSeconds: z.number().int().positive(),
+};
+
+export const CONNECTION_KEYS = Object.keys(connectionSchema) as (keyof ConnectionProps)[];
+
+let stackConfig: pulumi.dynamic.Config | undefined;
+
+/** Called once per provider process with the stack's config (secrets decrypted). */
+export function configure(req: pulumi.dynamic.ConfigureRequest): void {
+  stackConfig = req.config;
+}
+
+const sameSite = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+
+/**
+ * The Moodle client for a resource. The admin password in the stack's config wins over the one in
+ * state, so after a password change refresh and destroy log in with the new one.
+ */
+export function moodleFor(props: ConnectionProps): MoodleAdmin {
+  let password = props.adminPassword;
+  const configuredPassword = stackConfig?.get("moodle:adminPassword");
+  const configuredUser = stackConfig?.get("moodle:adminUser") || "admin";
+  const configuredUrl = stackConfig?.get("moodle:url") || "";
+  if (configuredPassword && configuredUser === props.adminUser && (!configuredUrl || sameSite(configuredUrl, props.moodleUrl))) {
+    password = configuredPassword;
+  }
+  return clientFor({
+    url: props.moodleUrl,
+    username: props.adminUser,
+    password,
+    allowHttp: props.allowHttp,
+    caCertPem: props.caCertPem || undefined,
+    timeoutMs: props.requestTimeoutSeconds * 1000,
+  });
+}
+
+export function connectionOf(props: Record<string, unknown>): ConnectionProps {
+  return Object.fromEntries(CONNECTION_KEYS.map((k) => [k, props[k]])) as unknown as ConnectionProps;
+}
+
+/** Validates each known input on its own; unknown ones (preview) are checked on the real run. */
+export function checkInputs(
+  shape: Record<string, z.ZodTypeAny>,
+  news: Record<string, unknown>,
+): pulumi.dynamic.CheckResult {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  for (const [property, schema] of Object.entries(shape)) {
+    const value = news[property];
+    if (isUnknown(value)) continue;
+    const result = schema.safeParse(value);
+    if (!result.success) {
+      failures.push({ property, reason: result.error.issues.map((i) => i.message).join("; ") });
+    }
+  }
+  return { inputs: news, failures };
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/**
+ * Field-by-field diff of old outputs (or refreshed live values) against new inputs. Connection
+ * details other than the site itself never count: they say how to reach Moodle, not what it holds.
+ */
+export function diffFields(
+  olds: Record<string, unknown>,
+  news: Record<string, unknown>,
+  fields: { replace?: string[]; update?: string[] },
+): pulumi.dynamic.DiffResult {
+  const changed = (key: string) => isUnknown(news[key]) || !same(olds[key], news[key]);
+  const replaces = ["moodleUrl", ...(fields.replace ?? [])].filter(changed);
+  const updates = (fields.update ?? []).filter(changed);
+  return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
+}
+
+export function pick<T extends Record<string, unknown>>(props: T, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, props[k]]));
+}

@@ -1,0 +1,81 @@
+// mod_percipio's authentication settings (config plugin `percipio`), updated in place.
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import type { PercipioSettingName, PercipioSettings } from "../../moodle/types";
+import { verifyPercipioCredentials } from "../../percipio/oauth";
+import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
+
+/** Resource input -> Moodle setting. The plugin's runtime keys (oauthToken...) are deliberately absent. */
+const SETTING_OF: Record<string, PercipioSettingName> = {
+  authenticationMethod: "authenticationmethod",
+  clientId: "clientid",
+  clientSecret: "clientsecret",
+  organizationId: "organizationid",
+  oauthUrl: "oauthurl",
+  apiUrl: "percipiourl",
+  scope: "scope",
+};
+const FIELDS = Object.keys(SETTING_OF);
+const INPUT_KEYS = [...CONNECTION_KEYS, ...FIELDS, "verifyCredentials"];
+
+const alnumext = z.string().regex(/^[A-Za-z0-9_-]+$/, "only letters, digits, '_' and '-' are accepted by the plugin");
+const shape = {
+  ...connectionSchema,
+  authenticationMethod: z.literal("oauth"),
+  clientId: alnumext,
+  clientSecret: alnumext,
+  organizationId: alnumext,
+  oauthUrl: z.string().url(),
+  apiUrl: z.string().url(),
+  scope: z.string(),
+  verifyCredentials: z.boolean(),
+};
+
+function asSettings(props: Record<string, any>): Partial<PercipioSettings> {
+  return Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], String(props[f] ?? "")]));
+}
+
+function asFields(settings: PercipioSettings): Record<string, string> {
+  return Object.fromEntries(FIELDS.map((f) => [f, settings[SETTING_OF[f]]]));
+}
+
+async function write(props: Record<string, any>, only?: string[]) {
+  if (props.verifyCredentials) {
+    await verifyPercipioCredentials({ oauthUrl: props.oauthUrl, clientId: props.clientId, clientSecret: props.clientSecret, scope: props.scope });
+  }
+  const all = asSettings(props);
+  const subset = only ? Object.fromEntries(only.map((f) => [SETTING_OF[f], all[SETTING_OF[f]]])) : all;
+  await moodleFor(connectionOf(props)).setPluginSettings(subset);
+}
+
+export const percipioSettings: pulumi.dynamic.ResourceProvider = {
+  configure: async (req) => configure(req),
+  check: async (_olds, news) => checkInputs(shape, news),
+  diff: async (_id, olds, news) => diffFields(olds, news, { update: [...FIELDS, "verifyCredentials"] }),
+
+  async create(inputs) {
+    // What was there before, so destroy puts it back (on a fresh site: empty, i.e. cleared).
+    const previous = asFields(await moodleFor(connectionOf(inputs)).pluginSettings());
+    await write(inputs);
+    return { id: "percipio", outs: { ...inputs, previous } };
+  },
+
+  async read(id, props) {
+    const live = { ...props, ...asFields(await moodleFor(connectionOf(props)).pluginSettings()) };
+    return { id, props: live, inputs: pick(live, INPUT_KEYS) };
+  },
+
+  async update(_id, olds, news) {
+    const changed = FIELDS.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f]));
+    if (changed.length > 0 || news.verifyCredentials) await write(news, changed.length > 0 ? changed : undefined);
+    return { outs: { ...news, previous: olds.previous } };
+  },
+
+  async delete(_id, props) {
+    const previous = (props.previous ?? {}) as Record<string, string>;
+    const restore = Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], previous[f] ?? ""]));
+    // The plugin only accepts its two methods; an empty previous value means the plugin default.
+    if (!restore.authenticationmethod) restore.authenticationmethod = "service_account_bearer_token";
+    await moodleFor(connectionOf(props)).setPluginSettings(restore);
+  },
+};

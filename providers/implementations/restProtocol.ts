@@ -1,0 +1,43 @@
+// One web-service protocol (REST) enabled; other enabled protocols are never touched.
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
+
+const shape = { ...connectionSchema, protocol: z.string().regex(/^[a-z]+$/), enabled: z.boolean() };
+const INPUT_KEYS = [...CONNECTION_KEYS, "protocol", "enabled"];
+
+async function isEnabled(props: Record<string, any>): Promise<boolean> {
+  return (await moodleFor(connectionOf(props)).enabledProtocols()).includes(props.protocol);
+}
+
+export const restProtocol: pulumi.dynamic.ResourceProvider = {
+  configure: async (req) => configure(req),
+  check: async (_olds, news) => checkInputs(shape, news),
+  diff: async (_id, olds, news) => diffFields(olds, news, { replace: ["protocol"], update: ["enabled"] }),
+
+  async create(inputs) {
+    const enabledBefore = await isEnabled(inputs);
+    if (enabledBefore !== inputs.enabled) {
+      await moodleFor(connectionOf(inputs)).setProtocolEnabled(inputs.protocol, inputs.enabled);
+    }
+    return { id: `protocol-${inputs.protocol}`, outs: { ...inputs, enabledBefore } };
+  },
+
+  async read(id, props) {
+    const live = { ...props, enabled: await isEnabled(props) };
+    return { id, props: live, inputs: pick(live, INPUT_KEYS) };
+  },
+
+  async update(_id, olds, news) {
+    if ((await isEnabled(news)) !== news.enabled) {
+      await moodleFor(connectionOf(news)).setProtocolEnabled(news.protocol, news.enabled);
+    }
+    return { outs: { ...news, enabledBefore: olds.enabledBefore } };
+  },
+
+  async delete(_id, props) {
+    if (props.enabledBefore === false && (await isEnabled(props))) {
+      await moodleFor(connectionOf(props)).setProtocolEnabled(props.protocol, false);
+    }
+  },
+};

@@ -1,0 +1,38 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectionArgs, withSecretPassword } from "./connection";
+import { forwardingProvider } from "./shim";
+
+export interface WebServiceTokenArgs extends ConnectionArgs {
+  /** Base name in Moodle's token list (a fingerprint of the generation is appended). */
+  name: pulumi.Input<string>;
+  tokenUser: pulumi.Input<string>;
+  serviceShortname: pulumi.Input<string>;
+  /** "" = any IP. */
+  ipRestriction: pulumi.Input<string>;
+  /** YYYY-MM-DD or "" for never. */
+  validUntil: pulumi.Input<string>;
+  /** Changing it makes a new token (created before the old one is deleted). */
+  rotation: pulumi.Input<string>;
+  /** Adopt the hand-made token named exactly `name` instead of creating one. */
+  adoptExisting: pulumi.Input<boolean>;
+}
+
+/** A web-service token; `token` is a secret output, created once and found again by name. */
+export class WebServiceToken extends pulumi.dynamic.Resource {
+  declare readonly token: pulumi.Output<string>;
+  declare readonly tokenId: pulumi.Output<number>;
+  declare readonly moodleName: pulumi.Output<string>;
+  declare readonly validUntil: pulumi.Output<string>;
+  declare readonly ipRestriction: pulumi.Output<string>;
+
+  constructor(name: string, args: WebServiceTokenArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      forwardingProvider("WebServiceToken"),
+      name,
+      { ...withSecretPassword(args), token: undefined, tokenId: undefined, moodleName: undefined },
+      { ...opts, additionalSecretOutputs: ["token"] },
+      "moodle",
+      "WebServiceToken",
+    );
+  }
+}
