@@ -133,7 +133,8 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
       fail(k, `'${value}' is not a URL. Example: ${example}`);
       return value;
     }
-    if (url.protocol !== "https:") fail(k, `must use https, got '${value}'. Example: ${example}`);
+    const localTest = url.protocol === "http:" && allowHttp && LOCAL_HOST.test(url.hostname);
+    if (url.protocol !== "https:" && !localTest) fail(k, `must use https, got '${value}'. Example: ${example}`);
     else if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || value.endsWith("/")) {
       fail(k, `must be a bare origin without path, query or trailing slash (the plugin appends its own paths), got '${value}'. Example: ${example}`);
     }

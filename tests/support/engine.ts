@@ -106,3 +106,29 @@ export async function programStack(
   );
   return wrap(stack, backend.dir);
 }
+
+/** Files of the project a program folder needs; everything else stays out of test folders. */
+const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json", "node_modules", "components", "config", "providers", "moodle", "percipio"];
+
+/**
+ * A stack of this project's own program (index.ts), run exactly as `pulumi up` runs it, from a
+ * throw-away folder that links to the project's files, so per-test stack config files
+ * (Pulumi.<stack>.yaml) never land in the project.
+ */
+export async function projectStack(options: { stackName?: string; envVars?: Record<string, string> } = {}): Promise<TestStack & { dir: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-project-"));
+  for (const name of PROGRAM_FILES) fs.symlinkSync(path.join(projectRoot, name), path.join(dir, name));
+  const test = await programStack(dir, options);
+  const dispose = test.dispose;
+  return {
+    ...test,
+    dir,
+    async dispose() {
+      try {
+        await dispose();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

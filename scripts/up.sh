@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The main job (`npm run up`): `pulumi up` of a stack (default: dev) on the local defaults.
+# When the stack's moodle:url is a loopback address where nothing listens (the dev stack's default),
+# the Moodle double is started there first and stopped afterwards; its state is kept in
+# .pulumi-local/moodle-double.json so the next run finds the same Moodle.
+# Extra arguments go to `pulumi up` (e.g. npm run up -- --diff).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+ensure_node_modules
+ensure_pulumi
+cd "$project_root"
+
+stack="${STACK:-dev}"
+if [ "$stack" = dev ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  # The dev stack's documented passphrase (README): it protects only the local double's demo values.
+  export PULUMI_CONFIG_PASSPHRASE="moodle-percipio-dev"
+fi
+pulumi stack select --create "$stack" >/dev/null
+
+url="$(pulumi config get moodle:url --stack "$stack" 2>/dev/null || true)"
+mode="$(pulumi config get moodle:mode --stack "$stack" 2>/dev/null || echo existing)"
+double_pid=""
+stop_double() {
+  if [ -n "$double_pid" ]; then
+    kill "$double_pid" 2>/dev/null || true
+    wait "$double_pid" 2>/dev/null || true
+  fi
+}
+trap stop_double EXIT
+
+if [ "$mode" = existing ] && [[ "$url" =~ ^http://(127\.0\.0\.1|localhost):([0-9]+)/?$ ]]; then
+  port="${BASH_REMATCH[2]}"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "[up] something already listens on $url: using it as the Moodle"
+  else
+    echo "[up] starting the Moodle double at $url (state: $MOODLE_PERCIPIO_LOCAL/moodle-double.json)"
+    npx ts-node --transpile-only moodle-double/cli.ts --port "$port" \
+      --state-file "$MOODLE_PERCIPIO_LOCAL/moodle-double.json" >"$MOODLE_PERCIPIO_LOCAL/moodle-double.log" 2>&1 &
+    double_pid=$!
+    for _ in $(seq 1 60); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      kill -0 "$double_pid" 2>/dev/null || { cat "$MOODLE_PERCIPIO_LOCAL/moodle-double.log" >&2; exit 1; }
+      sleep 0.5
+    done
+  fi
+fi
+
+echo "[up] pulumi up --stack $stack ($(pulumi version), backend ${PULUMI_BACKEND_URL:-of pulumi login})"
+pulumi up --yes --stack "$stack" "$@"
+echo
+echo "[up] stack outputs (secrets masked; 'pulumi stack output --show-secrets' reveals them):"
+pulumi stack output --stack "$stack"
