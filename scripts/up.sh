@@ -34,7 +34,7 @@ if [ "$mode" = existing ] && [[ "$url" =~ ^http://(127\.0\.0\.1|localhost):([0-9
     echo "[up] something already listens on $url: using it as the Moodle"
   else
     echo "[up] starting the Moodle double at $url (state: $MOODLE_PERCIPIO_LOCAL/moodle-double.json)"
-    npx ts-node --transpile-only moodle-double/cli.ts --port "$port" \
+    node -r ts-node/register/transpile-only moodle-double/cli.ts --port "$port" \
       --state-file "$MOODLE_PERCIPIO_LOCAL/moodle-double.json" >"$MOODLE_PERCIPIO_LOCAL/moodle-double.log" 2>&1 &
     double_pid=$!
     for _ in $(seq 1 60); do
