@@ -178,7 +178,7 @@ export class MoodleHttp {
         throw new MoodleTransportError(
           req.step,
           safePath,
-          `${req.method} ${failure.detail}${idempotent ? ` after ${tries} attempt(s)` : " (not retried: the request may have been applied)"}`,
+          `${req.method} ${this.base.host}: ${failure.detail}${idempotent ? ` after ${tries} attempt(s)` : " (not retried: the request may have been applied)"}`,
           { status: failure.status, code: failure.code },
         );
       }

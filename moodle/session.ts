@@ -21,7 +21,9 @@ export interface SessionState extends SessionInfo {
 export interface PageRequest {
   step: string;
   method?: "GET" | "POST";
-  path: string;
+  /** A function when the URL itself carries the sesskey (protocols.php toggles, lib/ajax). */
+  path: string | ((sesskey: string) => string);
+  json?: unknown;
   /** Built per attempt so a retry after re-login carries the new sesskey. */
   form?: (sesskey: string) => Form;
   idempotent?: boolean;
@@ -40,6 +42,10 @@ export interface Page {
 }
 
 const LOGIN_PATH = "/login/index.php";
+
+function pathOf(req: PageRequest): string {
+  return typeof req.path === "function" ? stripQuery(req.path("")) : req.path;
+}
 const MAX_HOPS = 6;
 
 /** Pages Moodle forces on a user before anything else; the client cannot get past them. */
@@ -104,7 +110,7 @@ export class MoodleSession {
       const outcome = await this.attempt(req, state.sesskey);
       if (outcome.kind === "page") return outcome.page;
       if (reloggedIn) {
-        throw new MoodleSessionError(req.step, req.path, `${outcome.why} even right after a fresh login`);
+        throw new MoodleSessionError(req.step, pathOf(req), `${outcome.why} even right after a fresh login`);
       }
       this.log(`${req.step}: ${outcome.why}; logging in again`);
       reloggedIn = true;
@@ -116,14 +122,16 @@ export class MoodleSession {
   private async attempt(req: PageRequest, sesskey: string): Promise<{ kind: "page"; page: Page } | { kind: "expired"; why: string }> {
     const method = req.method ?? "GET";
     const follow = req.follow ?? method === "GET";
+    const reqPath = typeof req.path === "function" ? req.path(sesskey) : req.path;
     let res = await this.http.request({
       step: req.step,
       method,
-      path: req.path,
+      path: reqPath,
       form: req.form?.(sesskey),
+      json: req.json,
       idempotent: req.idempotent,
     });
-    let path = req.path;
+    let path = reqPath;
     for (let hop = 0; ; hop++) {
       if (res.status >= 300 && res.status < 400 && res.location) {
         const target = this.http.sitePath(res.location);
@@ -151,6 +159,16 @@ export class MoodleSession {
     return { kind: "page", page: { status: res.status, body: res.body, path, response: res } };
   }
 
+  /** Forgets the session so the next request logs in again (used when an AJAX answer says the session is gone). */
+  async forceRelogin(): Promise<SessionState> {
+    return this.relogin(this.generation);
+  }
+
+  /** Current state without logging in. */
+  peek(): SessionState | undefined {
+    return this.current;
+  }
+
   private async login(): Promise<SessionState> {
     const retries = this.http.retries;
     for (let attempt = 0; ; attempt++) {
@@ -158,7 +176,12 @@ export class MoodleSession {
         return await this.loginOnce();
       } catch (e) {
         // The whole login is safe to redo from a fresh GET: a lost POST answer only cost a session id.
-        if (e instanceof MoodleTransportError && attempt < retries) {
+        // A session that vanished between login and landing (server restart, expiry race) also warrants one more try.
+        // Moodle answers a logintoken whose session vanished between form and POST exactly like a wrong
+        // password, so one fresh attempt is made before blaming the credentials (at most one extra failed
+        // login per run, which matters only with a very low lockout threshold).
+        const lostSession = (e instanceof MoodleSessionError || e instanceof MoodleLoginError) && attempt === 0;
+        if ((e instanceof MoodleTransportError || lostSession) && attempt < Math.max(retries, 1)) {
           this.log(`log in: ${e.detail}; starting the login again`);
           await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
           continue;

@@ -49,6 +49,8 @@ export interface TokenRow {
   /** From the delete action link (tokenid=N); the only place Moodle shows it. */
   id: number;
   name: string;
+  /** From the user column's profile link (user/profile.php?id=N); optional because it is parsed, not guaranteed. */
+  userId?: number;
   userFullName: string;
   userEmail: string;
   serviceName: string;

@@ -92,9 +92,13 @@ export function parseErrorPage(html: string): MoodleErrorPage | undefined {
   return { message: clean(p.text()), errorcode };
 }
 
-/** Texts of every `role="alert"` notification (success and error banners), whitespace-collapsed. */
+/**
+ * Texts of the `role="alert"` notifications of the page content (success and error banners).
+ * Limited to #region-main: the page chrome (message drawer) has role="alert" elements too.
+ */
 export function alertTexts($: Doc): string[] {
-  return $('[role="alert"]')
+  const scope = $("#region-main");
+  return (scope.length ? scope.find('[role="alert"]') : $('[role="alert"]'))
     .toArray()
     .map((el) => {
       const c = $(el).clone();

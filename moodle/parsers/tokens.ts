@@ -96,9 +96,11 @@ export function parseTokenReport(html: string): TokenReport {
     const service = cell("service");
     const serviceName = clean(service.clone().children().remove().end().text());
     const validText = clean(cell("validuntil").text());
+    const profile = Number(queryParam(cell("user").find('a[href*="profile.php"]').attr("href"), "id"));
     rows.push({
       id,
       name: clean(cell("name").text()),
+      ...(Number.isInteger(profile) && profile > 0 ? { userId: profile } : {}),
       userFullName: clean(cell("user").text()),
       userEmail: clean(cell("email").text()),
       serviceName,

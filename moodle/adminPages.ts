@@ -1,0 +1,46 @@
+// Reading and writing admin/settings.php sections (core "Advanced features" and plugin settings pages
+// share the same form: hidden section/action/sesskey/return plus s_<plugin>_<name> inputs).
+import { MoodleError } from "./errors";
+import { parseErrorPage } from "./parsers/common";
+import { AdminSettingsPage, parseAdminSettingsPage } from "./parsers/adminSettings";
+import type { MoodleSession } from "./session";
+
+export function settingsPath(section: string): string {
+  return `/admin/settings.php?section=${encodeURIComponent(section)}`;
+}
+
+export async function readSettingsSection(session: MoodleSession, step: string, section: string): Promise<AdminSettingsPage> {
+  const page = await session.request({ step, path: settingsPath(section) });
+  const parsed = parseAdminSettingsPage(page.body);
+  if (page.status !== 200 || parsed.section !== section) {
+    const err = parseErrorPage(page.body);
+    throw new MoodleError(step, settingsPath(section).split("?")[0], err ? `Moodle said "${err.message}"` : `settings section "${section}" not found (HTTP ${page.status})`);
+  }
+  return parsed;
+}
+
+export type WriteOutcome =
+  | { kind: "saved" }
+  /** 200 re-render: errors per setting name (empty when Moodle silently refused, e.g. a bad sesskey). */
+  | { kind: "rejected"; page: AdminSettingsPage };
+
+/** POSTs only the given inputs: Moodle writes exactly the posted settings and leaves the rest alone. */
+export async function writeSettingsSection(
+  session: MoodleSession,
+  step: string,
+  section: string,
+  inputs: Record<string, string>,
+): Promise<WriteOutcome> {
+  const page = await session.request({
+    step,
+    method: "POST",
+    path: settingsPath(section),
+    form: (sesskey) => ({ section, action: "save-settings", sesskey, return: "", ...inputs }),
+    // Setting values is idempotent: a replay writes the same values again.
+    idempotent: true,
+  });
+  if (page.status >= 300 && page.status < 400) return { kind: "saved" };
+  if (page.status === 200) return { kind: "rejected", page: parseAdminSettingsPage(page.body) };
+  const err = parseErrorPage(page.body);
+  throw new MoodleError(step, "/admin/settings.php", err ? `Moodle said "${err.message}"` : `unexpected HTTP ${page.status}`);
+}

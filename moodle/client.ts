@@ -1,0 +1,154 @@
+// The Moodle admin client: one logged-in session per (site, admin) and the manual steps as methods.
+import type { MoodleAdmin } from "./api";
+import type {
+  AuthorisedUser,
+  CreateTokenRequest,
+  CreatedToken,
+  ExternalService,
+  MoodleConnection,
+  MoodleVersion,
+  PercipioSettings,
+  SessionInfo,
+  TokenRow,
+} from "./types";
+import { HttpOptions, MoodleHttp } from "./http";
+import { MoodleSession } from "./session";
+import * as site from "./siteSettings";
+import * as protocols from "./protocols";
+import * as services from "./services";
+import * as tokens from "./tokens";
+import * as plugin from "./pluginSettings";
+import { userIdFor } from "./users";
+import { assertSupported, readVersion } from "./version";
+import { Mutex } from "./lock";
+
+export interface MoodleClientOptions extends HttpOptions {
+  log?: (msg: string) => void;
+}
+
+export class MoodleClient implements MoodleAdmin {
+  readonly url: string;
+  readonly username: string;
+  private readonly web: MoodleSession;
+  private versionP?: Promise<MoodleVersion>;
+  private readonly password: string;
+  /** Pulumi runs resources concurrently; token list views must not interleave with create+capture. */
+  private readonly tokenLock = new Mutex();
+
+  constructor(conn: MoodleConnection, opts: MoodleClientOptions = {}) {
+    const http = new MoodleHttp(conn, opts);
+    this.web = new MoodleSession(http, conn, opts.log);
+    this.url = conn.url;
+    this.username = conn.username;
+    this.password = conn.password;
+  }
+
+  /** For clientFor(): whether this client was built with the given password. */
+  hasPassword(password: string): boolean {
+    return this.password === password;
+  }
+
+  async session(): Promise<SessionInfo> {
+    const s = await this.web.ensure();
+    return { userId: s.userId };
+  }
+
+  version(): Promise<MoodleVersion> {
+    if (!this.versionP) {
+      this.versionP = readVersion(this.web);
+      this.versionP.catch(() => (this.versionP = undefined));
+    }
+    return this.versionP;
+  }
+
+  /** Every operation first makes sure the admin pages are ones this client understands. */
+  private async supported(): Promise<MoodleSession> {
+    assertSupported(await this.version());
+    return this.web;
+  }
+
+  async webServicesEnabled(): Promise<boolean> {
+    return site.webServicesEnabled(await this.supported());
+  }
+  async setWebServicesEnabled(enabled: boolean): Promise<void> {
+    return site.setWebServicesEnabled(await this.supported(), enabled);
+  }
+
+  async enabledProtocols(): Promise<string[]> {
+    return protocols.enabledProtocols(await this.supported());
+  }
+  async setProtocolEnabled(protocol: string, enabled: boolean): Promise<void> {
+    return protocols.setProtocolEnabled(await this.supported(), protocol, enabled);
+  }
+
+  async listServices(): Promise<ExternalService[]> {
+    return services.listServices(await this.supported());
+  }
+  async findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
+    return services.findService(await this.supported(), key);
+  }
+  async setServiceEnabled(serviceId: number, enabled: boolean): Promise<void> {
+    return services.setServiceEnabled(await this.supported(), serviceId, enabled);
+  }
+  /** Throws a clear error for built-in services, whose plugin fixes this flag. */
+  async setServiceRestrictedUsers(serviceId: number, restricted: boolean): Promise<void> {
+    return services.setServiceRestrictedUsers(await this.supported(), serviceId, restricted);
+  }
+  async authorisedUsers(serviceId: number): Promise<AuthorisedUser[]> {
+    return services.authorisedUsers(await this.supported(), serviceId);
+  }
+  async authoriseUser(serviceId: number, userId: number): Promise<void> {
+    return services.authoriseUser(await this.supported(), serviceId, userId);
+  }
+  async deauthoriseUser(serviceId: number, userId: number): Promise<void> {
+    return services.deauthoriseUser(await this.supported(), serviceId, userId);
+  }
+
+  async userIdFor(username: string): Promise<number> {
+    return userIdFor(await this.supported(), username);
+  }
+
+  async listTokens(): Promise<TokenRow[]> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => tokens.listTokens(s));
+  }
+  async createToken(request: CreateTokenRequest): Promise<CreatedToken> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => tokens.createToken(s, request));
+  }
+  async deleteToken(tokenId: number): Promise<void> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => tokens.deleteToken(s, tokenId));
+  }
+
+  async pluginSettings(): Promise<PercipioSettings> {
+    return plugin.pluginSettings(await this.supported());
+  }
+  async setPluginSettings(values: Partial<PercipioSettings>): Promise<void> {
+    return plugin.setPluginSettings(await this.supported(), values);
+  }
+}
+
+const cache = new Map<string, MoodleClient>();
+
+function cacheKey(conn: MoodleConnection): string {
+  return `${conn.url.replace(/\/+$/, "").toLowerCase()}\u0000${conn.username.toLowerCase()}`;
+}
+
+/**
+ * One client per (url, username) in this process, so a Pulumi run logs in once per Moodle.
+ * A different password (rotated credentials) replaces the cached client.
+ */
+export function clientFor(conn: MoodleConnection, opts: MoodleClientOptions = {}): MoodleClient {
+  const key = cacheKey(conn);
+  const hit = cache.get(key);
+  if (hit && hit.hasPassword(conn.password)) return hit;
+  const client = new MoodleClient(conn, opts);
+  cache.set(key, client);
+  return client;
+}
+
+/** Test hook: forget cached clients. */
+export function clearClientCache(): void {
+  cache.clear();
+}

@@ -1,0 +1,129 @@
+// Site administration > Server > Web services > External services: find a service, switch it on/off,
+// manage its authorised users. Built-in services (declared by a plugin) freeze "Authorised users only".
+import type { AuthorisedUser, ExternalService } from "./types";
+import { MoodleError, MoodleNotAppliedError } from "./errors";
+import { parseErrorPage } from "./parsers/common";
+import { parseServiceEditForm, parseServiceList, parseServiceUsers, ServiceEditForm, ServiceUsersPage } from "./parsers/services";
+import { settingsPath } from "./adminPages";
+import type { MoodleSession } from "./session";
+
+const EDIT_PATH = "/admin/webservice/service.php";
+const USERS_PATH = "/admin/webservice/service_users.php";
+
+export async function readServiceEditForm(session: MoodleSession, serviceId: number, step = "read external service"): Promise<ServiceEditForm> {
+  const page = await session.request({ step, path: `${EDIT_PATH}?id=${serviceId}` });
+  const form = page.status === 200 ? parseServiceEditForm(page.body) : undefined;
+  if (!form || form.id !== serviceId) {
+    const err = parseErrorPage(page.body);
+    throw new MoodleError(step, EDIT_PATH, err ? `service id ${serviceId}: Moodle said "${err.message}"` : `no edit form for service id ${serviceId} (HTTP ${page.status})`);
+  }
+  return form;
+}
+
+export async function listServices(session: MoodleSession): Promise<ExternalService[]> {
+  const step = "list external services";
+  const page = await session.request({ step, path: settingsPath("externalservices") });
+  if (page.status !== 200 || !page.body.includes("builtinservices")) {
+    throw new MoodleError(step, "/admin/settings.php", `no external services page (HTTP ${page.status})`);
+  }
+  const services = parseServiceList(page.body);
+  // The list has no shortname column; the edit form has it (read-only for built-in services).
+  for (const s of services) {
+    try {
+      const form = await readServiceEditForm(session, s.id, step);
+      s.shortname = form.shortname;
+      s.enabled = form.enabled;
+      s.restrictedUsers = form.restrictedUsers;
+    } catch (e) {
+      if (!(e instanceof MoodleError) || e.constructor !== MoodleError) throw e;
+    }
+  }
+  return services;
+}
+
+export async function findService(session: MoodleSession, key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
+  const all = await listServices(session);
+  if (key.shortname) {
+    const s = all.find((x) => x.shortname === key.shortname);
+    if (s) return s;
+  }
+  if (key.name) return all.find((x) => x.name === key.name);
+  return undefined;
+}
+
+async function postServiceForm(session: MoodleSession, step: string, form: ServiceEditForm, overrides: Record<string, string>): Promise<void> {
+  const page = await session.request({
+    step,
+    method: "POST",
+    path: EDIT_PATH,
+    // Replay what a browser submits (hidden fields, current checkbox states) so only our field changes.
+    form: (sesskey) => ({ ...form.fields, ...overrides, id: String(form.id), sesskey, _qf__external_service_form: "1", submitbutton: "Save changes" }),
+    idempotent: true,
+  });
+  if (page.status >= 300 && page.status < 400) return;
+  const err = parseErrorPage(page.body);
+  if (err) throw new MoodleError(step, EDIT_PATH, `Moodle said "${err.message}"`);
+  throw new MoodleError(step, EDIT_PATH, `the form was not accepted (HTTP ${page.status}, re-rendered)`);
+}
+
+export async function setServiceEnabled(session: MoodleSession, serviceId: number, enabled: boolean): Promise<void> {
+  const step = `${enabled ? "enable" : "disable"} external service ${serviceId}`;
+  const form = await readServiceEditForm(session, serviceId, step);
+  if (form.enabled === enabled) return;
+  await postServiceForm(session, step, form, { enabled: enabled ? "1" : "0" });
+  const after = await readServiceEditForm(session, serviceId, step);
+  if (after.enabled !== enabled) throw new MoodleNotAppliedError(step, EDIT_PATH, `service "${form.name}" is still ${enabled ? "disabled" : "enabled"}`);
+}
+
+export async function setServiceRestrictedUsers(session: MoodleSession, serviceId: number, restricted: boolean): Promise<void> {
+  const step = `set "Authorised users only" of external service ${serviceId}`;
+  const form = await readServiceEditForm(session, serviceId, step);
+  if (form.restrictedUsers === restricted) return;
+  if (form.restrictedUsersFrozen) {
+    throw new MoodleError(
+      step,
+      EDIT_PATH,
+      `"${form.name}" is a built-in service: its plugin fixes "Authorised users only" to ${form.restrictedUsers ? "on" : "off"} and Moodle ignores changes (they are re-applied on every plugin upgrade). ` +
+        (form.restrictedUsers ? "Authorise the user on the service instead." : "Leave it as the plugin declares it."),
+    );
+  }
+  await postServiceForm(session, step, form, { restrictedusers: restricted ? "1" : "0" });
+  const after = await readServiceEditForm(session, serviceId, step);
+  if (after.restrictedUsers !== restricted) throw new MoodleNotAppliedError(step, EDIT_PATH, `"Authorised users only" unchanged on "${form.name}"`);
+}
+
+async function readUsers(session: MoodleSession, serviceId: number, step: string): Promise<ServiceUsersPage> {
+  const page = await session.request({ step, path: `${USERS_PATH}?id=${serviceId}` });
+  const users = page.status === 200 ? parseServiceUsers(page.body) : undefined;
+  if (!users) {
+    const err = parseErrorPage(page.body);
+    throw new MoodleError(step, USERS_PATH, err ? `service id ${serviceId}: Moodle said "${err.message}"` : `no user selector for service id ${serviceId} (HTTP ${page.status})`);
+  }
+  return users;
+}
+
+export async function authorisedUsers(session: MoodleSession, serviceId: number): Promise<AuthorisedUser[]> {
+  return (await readUsers(session, serviceId, "read authorised users")).authorised;
+}
+
+async function changeUser(session: MoodleSession, serviceId: number, userId: number, add: boolean): Promise<void> {
+  const step = `${add ? "authorise" : "deauthorise"} user ${userId} on external service ${serviceId}`;
+  const before = await readUsers(session, serviceId, step);
+  if (before.authorised.some((u) => u.id === userId) === add) return;
+  const page = await session.request({
+    step,
+    method: "POST",
+    path: `${USERS_PATH}?id=${serviceId}`,
+    form: (sesskey) => (add ? { sesskey, "addselect[]": [userId], add: "Add" } : { sesskey, "removeselect[]": [userId], remove: "Remove" }),
+    idempotent: true,
+    follow: true,
+  });
+  // The page re-renders with the new lists (200, no redirect); read them from it, or re-read if it redirected.
+  const users = (page.status === 200 && parseServiceUsers(page.body)) || (await readUsers(session, serviceId, step));
+  if (users.authorised.some((u) => u.id === userId) !== add) {
+    throw new MoodleNotAppliedError(step, USERS_PATH, `user ${userId} is ${add ? "still not" : "still"} authorised`);
+  }
+}
+
+export const authoriseUser = (s: MoodleSession, serviceId: number, userId: number) => changeUser(s, serviceId, userId, true);
+export const deauthoriseUser = (s: MoodleSession, serviceId: number, userId: number) => changeUser(s, serviceId, userId, false);

@@ -1,0 +1,56 @@
+import { clearClientCache, clientFor, MoodleClient } from "../../moodle/client";
+import { assertSupported } from "../../moodle/version";
+import { versionFromRelease } from "../../moodle/parsers/version";
+import { MoodleUnsupportedVersionError } from "../../moodle/errors";
+import { flattenParams } from "../../moodle/rest";
+
+describe("clientFor", () => {
+  afterEach(() => clearClientCache());
+  const base = { url: "https://moodle.example.com", username: "admin", password: "one" };
+
+  test("one client per (url, username) in the process", () => {
+    const a = clientFor(base);
+    expect(clientFor({ ...base })).toBe(a);
+    expect(clientFor({ ...base, url: "https://moodle.example.com/" })).toBe(a);
+    expect(clientFor({ ...base, username: "other" })).not.toBe(a);
+    expect(clientFor({ ...base, url: "https://other.example.com" })).not.toBe(a);
+    expect(a).toBeInstanceOf(MoodleClient);
+  });
+
+  test("a different password replaces the cached client", () => {
+    const a = clientFor(base);
+    const b = clientFor({ ...base, password: "two" });
+    expect(b).not.toBe(a);
+    expect(clientFor({ ...base, password: "two" })).toBe(b);
+  });
+
+  test("plain http is refused at construction unless allowed", () => {
+    expect(() => clientFor({ ...base, url: "http://moodle.example.com" })).toThrow(/moodle:allowHttp/);
+    expect(() => clientFor({ ...base, url: "http://127.0.0.1:8080", allowHttp: true })).not.toThrow();
+  });
+});
+
+describe("version gate", () => {
+  const v = (r: string) => versionFromRelease(r)!;
+  test.each(["4.5+ (Build: 20241205)", "4.5.3 (Build: 20250317)", "5.0.6+ (Build: 20260403)", "5.1 (Build: 20251006)"])("accepts %s", (r) => {
+    expect(() => assertSupported(v(r))).not.toThrow();
+  });
+  test("4.4: token list differs", () => {
+    expect(() => assertSupported(v("4.4.2 (Build: 20240812)"))).toThrow(MoodleUnsupportedVersionError);
+    expect(() => assertSupported(v("4.4.2 (Build: 20240812)"))).toThrow(/older table.*Supported: 4\.5 and 5\.x/);
+  });
+  test("4.1: no token name field", () => {
+    expect(() => assertSupported(v("4.1.10 (Build: 20240422)"))).toThrow(/no name field/);
+  });
+});
+
+describe("REST parameter encoding", () => {
+  test("nested objects and arrays use Moodle's bracket keys", () => {
+    expect(flattenParams({ data: "{}", criteria: [{ key: "email", value: "a@b" }], flag: true, skip: undefined })).toEqual({
+      data: "{}",
+      "criteria[0][key]": "email",
+      "criteria[0][value]": "a@b",
+      flag: "1",
+    });
+  });
+});
