@@ -1,0 +1,39 @@
+// In-process control of a running double (works whether or not the HTTP control API is mounted).
+import type { DoubleState, StateStore } from "./state";
+import type { SessionStore } from "./sessions";
+import type { FaultSpec, FaultStore, RequestLog, RequestLogEntry } from "./faults";
+
+export interface DoubleControl {
+  /** Fresh site state; also drops sessions, faults and the request log. */
+  reset(): void;
+  /** Deep copy of the current state document. */
+  state(): DoubleState;
+  /** JSON merge patch on the state (objects merge, arrays replace, null deletes), behind the client's back. */
+  patchState(partial: unknown): void;
+  injectFault(fault: FaultSpec): void;
+  clearFaults(): void;
+  faults(): FaultSpec[];
+  requests(): RequestLogEntry[];
+  clearRequests(): void;
+  /** Every session ends: the next admin request is redirected to the login page. */
+  expireSessions(): void;
+}
+
+export function makeControl(store: StateStore, sessions: SessionStore, faults: FaultStore, log: RequestLog): DoubleControl {
+  return {
+    reset() {
+      store.reset();
+      sessions.expireAll();
+      faults.clear();
+      log.clear();
+    },
+    state: () => store.snapshot(),
+    patchState: (partial) => store.patch(partial),
+    injectFault: (f) => faults.add(f),
+    clearFaults: () => faults.clear(),
+    faults: () => faults.list(),
+    requests: () => log.entries.map((e) => ({ ...e })),
+    clearRequests: () => log.clear(),
+    expireSessions: () => sessions.expireAll(),
+  };
+}

@@ -1,0 +1,117 @@
+// Fault injection and request log for tests.
+import type { NextFunction, Request, Response } from "express";
+
+export type FaultKind = "latency" | "status" | "reset" | "timeout" | "expire-session";
+
+export interface FaultSpec {
+  /** Any method when omitted. */
+  method?: string;
+  /** Pathname prefix, e.g. "/admin/webservice/tokens.php". */
+  path: string;
+  kind: FaultKind;
+  /** For kind "status" (e.g. 503, 429). */
+  status?: number;
+  /** For kind "latency". */
+  ms?: number;
+  /** How many matching requests it applies to; unlimited when omitted. */
+  times?: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  /** Path with query string. */
+  path: string;
+  /** 0 when the connection was reset or the request never answered. */
+  status: number;
+  at: string;
+}
+
+interface ActiveFault extends FaultSpec {
+  remaining: number;
+}
+
+export class FaultStore {
+  private faults: ActiveFault[] = [];
+  /** Responses held open by "timeout" faults, released on stop. */
+  readonly hanging = new Set<Response>();
+
+  add(f: FaultSpec): void {
+    const kinds: FaultKind[] = ["latency", "status", "reset", "timeout", "expire-session"];
+    if (!kinds.includes(f.kind)) throw new Error(`unknown fault kind ${String(f.kind)}`);
+    if (typeof f.path !== "string" || !f.path.startsWith("/")) throw new Error("fault path must start with /");
+    this.faults.push({ ...f, method: f.method?.toUpperCase(), remaining: f.times ?? Infinity });
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  list(): FaultSpec[] {
+    return this.faults.map(({ remaining, ...f }) => ({ ...f, times: Number.isFinite(remaining) ? remaining : undefined }));
+  }
+
+  /** Consumes one use of the first matching fault. */
+  take(method: string, pathname: string): FaultSpec | undefined {
+    const i = this.faults.findIndex((f) => (!f.method || f.method === method) && pathname.startsWith(f.path) && f.remaining > 0);
+    if (i < 0) return undefined;
+    const f = this.faults[i];
+    f.remaining--;
+    if (f.remaining <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+}
+
+export class RequestLog {
+  entries: RequestLogEntry[] = [];
+
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const entry: RequestLogEntry = { method: req.method, path: req.originalUrl, status: 0, at: new Date().toISOString() };
+      let done = false;
+      const finish = (status: number) => {
+        if (done) return;
+        done = true;
+        entry.status = status;
+        this.entries.push(entry);
+      };
+      res.on("finish", () => finish(res.statusCode));
+      res.on("close", () => finish(res.writableFinished ? res.statusCode : 0));
+      next();
+    };
+  }
+
+  clear(): void {
+    this.entries = [];
+  }
+}
+
+/**
+ * Applies injected faults before routing. `expireSession` drops the session named by the request's cookie.
+ */
+export function faultMiddleware(faults: FaultStore, expireSession: (req: Request) => void) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const f = faults.take(req.method, req.path);
+    if (!f) return next();
+    switch (f.kind) {
+      case "latency":
+        setTimeout(next, f.ms ?? 1000);
+        return;
+      case "status":
+        res.status(f.status ?? 503).set("Content-Type", "text/html; charset=utf-8");
+        if ((f.status ?? 503) === 429 || (f.status ?? 503) === 503) res.set("Retry-After", "1");
+        res.send(`<!DOCTYPE html><html><head><title>${f.status ?? 503}</title></head><body><h1>${f.status ?? 503}</h1></body></html>`);
+        return;
+      case "reset":
+        req.socket.destroy();
+        return;
+      case "timeout":
+        faults.hanging.add(res);
+        res.on("close", () => faults.hanging.delete(res));
+        return;
+      case "expire-session":
+        expireSession(req);
+        next();
+        return;
+    }
+  };
+}

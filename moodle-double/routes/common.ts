@@ -1,0 +1,149 @@
+// Helpers shared by the route modules: sessions from cookies, redirects, params, admin gate.
+import type { Request, Response } from "express";
+import type { DoubleUser, StateStore } from "../state";
+import { SESSION_COOKIE, Session, SessionStore } from "../sessions";
+import { RenderCtx, errorPage } from "../render/layout";
+
+export interface DoubleContext {
+  /** wwwroot, e.g. http://127.0.0.1:8080 (known once listening). */
+  base(): string;
+  store: StateStore;
+  sessions: SessionStore;
+}
+
+export function cookie(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i < 0) continue;
+    if (part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+export function setSessionCookie(res: Response, s: Session): void {
+  res.append("Set-Cookie", `${SESSION_COOKIE}=${s.id}; path=/; HttpOnly`);
+}
+
+/** The request's session; a new one (with Set-Cookie) when absent or expired and `create` is set. */
+export function session(d: DoubleContext, req: Request, res: Response, create = true): Session | undefined {
+  const existing = d.sessions.get(cookie(req, SESSION_COOKIE));
+  if (existing || !create) return existing;
+  const s = d.sessions.create();
+  setSessionCookie(res, s);
+  return s;
+}
+
+export function userById(d: DoubleContext, id: number): DoubleUser | undefined {
+  return d.store.state.users.find((u) => u.id === id);
+}
+
+export function renderCtx(d: DoubleContext, s?: Session): RenderCtx {
+  const user = s && s.userId > 1 ? userById(d, s.userId) : undefined;
+  return { base: d.base(), state: d.store.state, session: s, user };
+}
+
+const NO_CACHE = {
+  Expires: "Thu, 19 Nov 1981 08:52:00 GMT",
+  "Cache-Control": "no-store, no-cache, must-revalidate",
+  Pragma: "no-cache",
+};
+
+export function html(res: Response, status: number, body: string): void {
+  res.status(status);
+  res.set({
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Language": "en",
+    "Cache-Control": "no-store, no-cache, must-revalidate, no-transform",
+    Pragma: "no-cache",
+    Expires: "Mon, 20 Aug 1969 09:23:00 GMT",
+    "Accept-Ranges": "none",
+    "X-Frame-Options": "sameorigin",
+  });
+  res.send(body);
+}
+
+export function errorHtml(d: DoubleContext, res: Response, s: Session | undefined, message: string, errorcode: string): void {
+  const body = errorPage(renderCtx(d, s), message, errorcode);
+  res.status(404);
+  res.set({
+    "Content-Type": "text/html; charset=utf-8",
+    "Content-Language": "en",
+    "Cache-Control": "private, pre-check=0, post-check=0, max-age=0, no-transform",
+    Pragma: "no-cache",
+    Expires: "",
+    "Accept-Ranges": "none",
+    "X-Frame-Options": "sameorigin",
+  });
+  res.send(body);
+}
+
+/** Moodle redirect(): 303 with an absolute Location and a small "Redirect" page. */
+export function redirect(d: DoubleContext, res: Response, pathOrUrl: string): void {
+  const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : d.base() + pathOrUrl;
+  res.status(303);
+  res.set({ ...NO_CACHE, "Content-Type": "text/html; charset=utf-8", "X-Redirect-By": "Moodle", Location: url, "Content-Language": "en" });
+  res.send(
+    `<!DOCTYPE html>\n<html  lang="en" xml:lang="en">\n    <head>\n        <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />\n                <title>Redirect</title>\n    </head>\n    <body>\n        <div id="page"><div id="redirect">This page should automatically redirect. If nothing is happening please use the continue link below.<br /><a href="${url.replace(
+      /&/g,
+      "&amp;",
+    )}">Continue</a></div></div>\n    </body>\n</html>\n`,
+  );
+}
+
+type Bag = Record<string, unknown> | undefined;
+
+function last(v: unknown): string | undefined {
+  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
+  if (v === undefined || v === null) return undefined;
+  return String(v);
+}
+
+/** optional_param(): $_POST first, then $_GET; repeated keys behave like PHP (last one wins). */
+export function param(req: Request, name: string): string | undefined {
+  const body = (typeof req.body === "object" ? req.body : undefined) as Bag;
+  const fromBody = body ? last(body[name]) : undefined;
+  if (fromBody !== undefined) return fromBody;
+  return last((req.query as Bag)?.[name]);
+}
+
+/** Array parameter such as addselect[]. */
+export function paramArray(req: Request, name: string): string[] {
+  const body = (typeof req.body === "object" ? req.body : undefined) as Bag;
+  const v = body?.[name] ?? (req.query as Bag)?.[name];
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+export function hasParam(req: Request, name: string): boolean {
+  return param(req, name) !== undefined;
+}
+
+export function sesskeyOk(req: Request, s: Session | undefined): boolean {
+  return !!s && param(req, "sesskey") === s.sesskey;
+}
+
+/**
+ * require_login() + site admin check for an admin page. Returns the session and user,
+ * or undefined after answering (303 to login, 303 to change_password.php, or a 404 permission error).
+ */
+export function requireAdmin(d: DoubleContext, req: Request, res: Response): { s: Session; user: DoubleUser } | undefined {
+  const s = session(d, req, res, true)!;
+  const user = s.userId > 1 ? userById(d, s.userId) : undefined;
+  if (!user || user.suspended) {
+    if (req.method === "GET") s.wantsurl = d.base() + req.originalUrl;
+    redirect(d, res, "/login/index.php");
+    return undefined;
+  }
+  if (user.forcePasswordChange) {
+    if (req.method === "GET") s.wantsurl = d.base() + req.originalUrl;
+    redirect(d, res, "/login/change_password.php");
+    return undefined;
+  }
+  if (!user.siteAdmin) {
+    errorHtml(d, res, s, "Sorry, but you do not currently have permissions to do that (Change site configuration).", "nopermissions");
+    return undefined;
+  }
+  return { s, user };
+}

@@ -1,0 +1,50 @@
+// Express app wiring: logging, faults, body parsing, routes.
+import express from "express";
+import type { Express, Request } from "express";
+import type { StateStore } from "./state";
+import { SESSION_COOKIE, SessionStore } from "./sessions";
+import { FaultStore, RequestLog, faultMiddleware } from "./faults";
+import { DoubleControl } from "./control";
+import { DoubleContext, cookie } from "./routes/common";
+import { loginRoutes } from "./routes/login";
+import { settingsRoutes } from "./routes/settings";
+import { serviceRoutes } from "./routes/services";
+import { tokenRoutes } from "./routes/tokens";
+import { restRoutes } from "./routes/rest";
+import { controlRoutes } from "./routes/control";
+
+export interface AppParts {
+  base(): string;
+  store: StateStore;
+  sessions: SessionStore;
+  faults: FaultStore;
+  log: RequestLog;
+  control: DoubleControl;
+  controlApi: boolean;
+}
+
+export function createApp(p: AppParts): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+  if (p.controlApi) controlRoutes(app, p.control);
+  app.use(p.log.middleware());
+  app.use(
+    faultMiddleware(p.faults, (req: Request) => {
+      const id = cookie(req, SESSION_COOKIE);
+      if (id) p.sessions.destroy(id);
+    }),
+  );
+  app.use(express.urlencoded({ extended: false, limit: "5mb", parameterLimit: 10000 }));
+  const d: DoubleContext = { base: p.base, store: p.store, sessions: p.sessions };
+  loginRoutes(app, d);
+  settingsRoutes(app, d);
+  serviceRoutes(app, d);
+  tokenRoutes(app, d);
+  restRoutes(app, d);
+  app.use((req, res) => {
+    res.status(404).set("Content-Type", "text/html; charset=utf-8").send(`<!DOCTYPE html><html><head><title>Not found</title></head><body><p>Not found: ${req.path.replace(/[<>&"]/g, "")}</p></body></html>`);
+  });
+  return app;
+}
