@@ -29,6 +29,8 @@ export interface MoodleAdmin {
   listServices(): Promise<ExternalService[]>;
   /** By shortname first, then by name; undefined when absent. */
   findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined>;
+  /** One page read (the service's edit form); undefined when Moodle has no service with that id. */
+  getService(serviceId: number): Promise<ExternalService | undefined>;
   setServiceEnabled(serviceId: number, enabled: boolean): Promise<void>;
   authorisedUsers(serviceId: number): Promise<AuthorisedUser[]>;
   /** Only meaningful for restricted services. */

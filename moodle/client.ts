@@ -55,7 +55,7 @@ export class MoodleClient implements MoodleAdmin {
 
   version(): Promise<MoodleVersion> {
     if (!this.versionP) {
-      this.versionP = readVersion(this.web);
+      this.versionP = this.web.ensure().then((s) => s.landingVersion ?? readVersion(this.web));
       this.versionP.catch(() => (this.versionP = undefined));
     }
     return this.versionP;
@@ -86,6 +86,9 @@ export class MoodleClient implements MoodleAdmin {
   }
   async findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
     return services.findService(await this.supported(), key);
+  }
+  async getService(serviceId: number): Promise<ExternalService | undefined> {
+    return services.getService(await this.supported(), serviceId);
   }
   async setServiceEnabled(serviceId: number, enabled: boolean): Promise<void> {
     return services.setServiceEnabled(await this.supported(), serviceId, enabled);

@@ -41,6 +41,26 @@ export async function listServices(session: MoodleSession): Promise<ExternalServ
   return services;
 }
 
+export async function getService(session: MoodleSession, serviceId: number): Promise<ExternalService | undefined> {
+  const step = "read external service";
+  const page = await session.request({ step, path: `${EDIT_PATH}?id=${serviceId}` });
+  const form = page.status === 200 ? parseServiceEditForm(page.body) : undefined;
+  if (form && form.id === serviceId) {
+    return {
+      id: form.id,
+      name: form.name,
+      shortname: form.shortname,
+      // The edit form does not name the component; a frozen restriction is what marks a built-in service.
+      component: "",
+      builtin: form.restrictedUsersFrozen,
+      enabled: form.enabled,
+      restrictedUsers: form.restrictedUsers,
+    };
+  }
+  if (parseErrorPage(page.body)) return undefined;
+  throw new MoodleError(step, EDIT_PATH, `no edit form for service id ${serviceId} (HTTP ${page.status})`);
+}
+
 export async function findService(session: MoodleSession, key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
   const all = await listServices(session);
   if (key.shortname) {

@@ -1,6 +1,6 @@
 // The logged-in admin session: login with the form's logintoken, sesskey and user id from M.cfg,
 // and one transparent re-login when Moodle answers an admin page with "go to the login page".
-import type { MoodleConnection, SessionInfo } from "./types";
+import type { MoodleConnection, MoodleVersion, SessionInfo } from "./types";
 import { Form, HttpResponse, MoodleHttp } from "./http";
 import {
   MoodleError,
@@ -13,9 +13,12 @@ import {
 import { registerSecret } from "./redact";
 import { parseErrorPage, parseMCfg } from "./parsers/common";
 import { parseLoginPage } from "./parsers/login";
+import { parseVersion } from "./parsers/version";
 
 export interface SessionState extends SessionInfo {
   sesskey: string;
+  /** The release shown to admins in the landing page's footer, when it is there (saves a page read). */
+  landingVersion?: MoodleVersion;
 }
 
 export interface PageRequest {
@@ -256,7 +259,7 @@ export class MoodleSession {
         throw new MoodleSessionError(step, path, `landed on a page without a logged-in user (HTTP ${res.status})`);
       }
       this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${cfg.userId})`);
-      return { sesskey: cfg.sesskey, userId: cfg.userId };
+      return { sesskey: cfg.sesskey, userId: cfg.userId, landingVersion: parseVersion(res.body) };
     }
     throw new MoodleError(step, path, "too many redirects after login");
   }

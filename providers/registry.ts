@@ -1,5 +1,6 @@
 // Provider implementations by the `kind` their serialized shims carry (providers/shim.ts).
 // A kind, once released, is never renamed: state refers to it.
+import { withHints } from "./implementations/common";
 import { externalService } from "./implementations/externalService";
 import { percipioSettings } from "./implementations/percipioSettings";
 import { restProtocol } from "./implementations/restProtocol";
@@ -7,9 +8,9 @@ import { token } from "./implementations/token";
 import { webServices } from "./implementations/webServices";
 
 export const implementations = {
-  WebServices: webServices,
-  WebServiceProtocol: restProtocol,
-  ExternalServiceAccess: externalService,
-  WebServiceToken: token,
-  PercipioSettings: percipioSettings,
+  WebServices: withHints(webServices),
+  WebServiceProtocol: withHints(restProtocol),
+  ExternalServiceAccess: withHints(externalService),
+  WebServiceToken: withHints(token),
+  PercipioSettings: withHints(percipioSettings),
 };

@@ -100,3 +100,26 @@ export function diffFields(
 export function pick<T extends Record<string, unknown>>(props: T, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.map((k) => [k, props[k]]));
 }
+
+/**
+ * Adds what only the provider layer knows to errors: refresh and destroy configure providers from
+ * state, so after a password change they still hold the old one unless run with --run-program.
+ */
+export function withHints(provider: pulumi.dynamic.ResourceProvider): pulumi.dynamic.ResourceProvider {
+  const wrapped: Record<string, unknown> = {};
+  for (const [method, fn] of Object.entries(provider)) {
+    wrapped[method] = async (...args: unknown[]) => {
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } catch (err) {
+        if (err instanceof Error && err.name === "MoodleLoginError") {
+          err.message +=
+            ". If moodle:adminPassword changed since the last `pulumi up`, run `pulumi up` once, or add " +
+            "--run-program to refresh/destroy/preview --refresh, so the new password is used";
+        }
+        throw err;
+      }
+    };
+  }
+  return wrapped as unknown as pulumi.dynamic.ResourceProvider;
+}

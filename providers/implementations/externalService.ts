@@ -2,6 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
+import type { ExternalService } from "../../moodle/types";
 import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
 
 const shape = {
@@ -24,10 +25,19 @@ async function serviceOrFail(moodle: MoodleAdmin, shortname: string) {
   return service;
 }
 
+/** The service by the id this resource recorded (one page read), else by shortname. */
+async function liveService(moodle: MoodleAdmin, props: Record<string, any>): Promise<ExternalService | undefined> {
+  if (typeof props.serviceId === "number") {
+    const service = await moodle.getService(props.serviceId);
+    if (service && service.shortname === props.shortname) return service;
+  }
+  return moodle.findService({ shortname: props.shortname });
+}
+
 /** Live state in the resource's own terms. */
-async function observe(props: Record<string, any>) {
+async function observe(props: Record<string, any>, known?: ExternalService) {
   const moodle = moodleFor(connectionOf(props));
-  const service = await serviceOrFail(moodle, props.shortname);
+  const service = known ?? (await serviceOrFail(moodle, props.shortname));
   const userId = await moodle.userIdFor(props.tokenUser);
   const authorised = service.restrictedUsers
     ? (await moodle.authorisedUsers(service.id)).some((u) => u.id === userId)
@@ -68,10 +78,9 @@ export const externalService: pulumi.dynamic.ResourceProvider = {
   },
 
   async read(id, props) {
-    const moodle = moodleFor(connectionOf(props));
-    const service = await moodle.findService({ shortname: props.shortname });
+    const service = await liveService(moodleFor(connectionOf(props)), props);
     if (!service) return { id: "", props: {} };
-    const { userAllowed } = await observe(props);
+    const { userAllowed } = await observe(props, service);
     const live = { ...props, serviceId: service.id, enabled: service.enabled, restrictedUsers: service.restrictedUsers, userAllowed };
     return { id, props: live, inputs: pick(live, INPUT_KEYS) };
   },
@@ -95,7 +104,7 @@ export const externalService: pulumi.dynamic.ResourceProvider = {
   // Undoes only what this resource did: re-disables a service it enabled, removes a user it authorised.
   async delete(_id, props) {
     const moodle = moodleFor(connectionOf(props));
-    const service = await moodle.findService({ shortname: props.shortname });
+    const service = await liveService(moodle, props);
     if (!service) return;
     if (props.authorisedByStack && service.restrictedUsers) await moodle.deauthoriseUser(service.id, props.userId);
     if (props.enabledBefore === false && service.enabled) await moodle.setServiceEnabled(service.id, false);

@@ -24,6 +24,20 @@ export interface TestStack {
   dispose(): Promise<void>;
 }
 
+/** Every file the backend holds for the stack (state, history, backups), as text: what is at rest. */
+export function backendText(backendDir: string): string {
+  const parts: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (!full.includes(`${path.sep}plugins${path.sep}`)) parts.push(fs.readFileSync(full).toString("utf8"));
+    }
+  };
+  walk(path.join(backendDir, "state"));
+  return parts.join("\n");
+}
+
 /** Pulumi CLI on PATH, and the version it reports. */
 export async function pulumiCli(): Promise<{ command: PulumiCommand; path: string; version: string }> {
   const command = await PulumiCommand.get();
