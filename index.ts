@@ -1,6 +1,8 @@
 // Wires stack config to the components; all behaviour lives in config/, components/ and providers/.
 import * as pulumi from "@pulumi/pulumi";
+import { moodleDockerArgs, MoodleDocker } from "./components/MoodleDocker";
 import { PercipioIntegration } from "./components/PercipioIntegration";
+import { DockerConfigError, dockerNameFromStack, parseDockerSettings } from "./config/docker";
 import { pulumiConfigReader } from "./config/pulumiConfig";
 import { loadStackSettings, StackConfigError, StackSettings } from "./config/stack";
 import type { ConnectionArgs } from "./providers/connection";
@@ -28,8 +30,41 @@ function existingMoodle(): ConnectionArgs {
   };
 }
 
+/** moodle:mode=docker: this stack runs Moodle; the integration waits until it answers. */
+function dockerMoodle(): ConnectionArgs {
+  let docker;
+  try {
+    docker = parseDockerSettings(
+      { adminUser: settings.moodle.adminUser, ...(settings.dockerRaw as object) },
+      { defaultNamePrefix: `moodle-percipio-${dockerNameFromStack(pulumi.getStack())}` },
+    );
+  } catch (err) {
+    if (err instanceof DockerConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+  if (!settings.dockerDatabasePassword) {
+    throw new pulumi.RunError("moodle:dockerDatabasePassword: is not set. Set it with: pulumi config set --secret moodle:dockerDatabasePassword <value>");
+  }
+  const moodle = new MoodleDocker(
+    "moodle",
+    moodleDockerArgs(docker, {
+      adminPassword: pulumi.secret(settings.moodle.adminPassword),
+      databasePassword: pulumi.secret(settings.dockerDatabasePassword),
+    }),
+  );
+  return {
+    // `ready` is the site URL, resolved only once Moodle answers with the plugin installed.
+    moodleUrl: moodle.ready,
+    adminUser: moodle.adminUser,
+    adminPassword: moodle.adminPassword,
+    allowHttp: true,
+    caCertPem: "",
+    requestTimeoutSeconds: settings.moodle.requestTimeoutSeconds,
+  };
+}
+
 const integration = new PercipioIntegration("percipio", {
-  connection: existingMoodle(),
+  connection: settings.mode === "docker" ? dockerMoodle() : existingMoodle(),
   serviceShortname: settings.serviceShortname,
   token: settings.token,
   percipio: settings.percipio && { ...settings.percipio, clientSecret: pulumi.secret(settings.percipio.clientSecret) },

@@ -25,7 +25,8 @@ function changedSteps(events: EngineEvent[]): { type: string; op: string; diffs:
  * which the CLI prints only with --debug / -v; the README warns not to share such logs.
  */
 function shownToUsers(event: EngineEvent): boolean {
-  return event.diagnosticEvent?.severity !== "debug";
+  // The SDK types omit "debug", but the engine sends it.
+  return (event.diagnosticEvent?.severity as string | undefined) !== "debug";
 }
 
 /**
