@@ -1,4 +1,4 @@
-// Structural conformance: the double's pages vs pages recorded on real Moodle (tests/double/recorded/).
+// Structural conformance: the double's pages vs pages recorded on real Moodle (tests/fixtures/).
 import * as fs from "fs";
 import * as path from "path";
 import * as cheerio from "cheerio";
@@ -7,7 +7,7 @@ import { Browser, Form, mcfg } from "./helpers";
 
 type Doc = cheerio.CheerioAPI;
 
-const REC = path.join(__dirname, "recorded");
+const FIXTURES = path.join(__dirname, "..", "fixtures");
 const SERVICE_FORM = 'form.mform:has(input[name="_qf__external_service_form"])';
 const TOKEN_FORM = 'form.mform:has(input[name="_qf__core_webservice_token_form"])';
 
@@ -31,8 +31,15 @@ function wrap(html: string, base: string): Page {
   return { $: cheerio.load(html), norm, html };
 }
 
+/** "m45-x" names the 4.5 recording of step x (the shared samples' naming); fixtures keep one name per step. */
+function recordedPath(name: string): string {
+  return name.startsWith("m45-")
+    ? path.join(FIXTURES, "moodle-4.5", `${name.slice(4)}.html`)
+    : path.join(FIXTURES, "moodle-5.0", `${name}.html`);
+}
+
 function recorded(name: string): Page {
-  const html = fs.readFileSync(path.join(REC, `${name}.html`), "utf8");
+  const html = fs.readFileSync(recordedPath(name), "utf8");
   const base = name.startsWith("m45-") ? "http://127.0.0.1:8081" : "http://127.0.0.1:8080";
   return wrap(html, base);
 }
@@ -82,7 +89,7 @@ describe.each([["5.0"], ["4.5"]] as const)("conformance with recorded Moodle %s 
   let sk: string;
   const get = async (p: string) => wrap((await b.get(p)).body, d.url);
   const post = async (p: string, form: Form) => (await b.post(p, { sesskey: sk, ...form })).body;
-  const has = (name: string) => fs.existsSync(path.join(REC, `${pre}${name}.html`));
+  const has = (name: string) => fs.existsSync(recordedPath(`${pre}${name}`));
   const rec = (name: string) => recorded(`${pre}${name}`);
   const maybe = (name: string) => (has(name) ? test : test.skip);
 
