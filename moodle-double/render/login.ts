@@ -46,17 +46,14 @@ export function loginPage(ctx: RenderCtx, error?: string): string {
   return page(ctx, { title: "Log in to the site", bodyId: "page-login-index", bodyClass: "format-site path-login pagelayout-login course-1 context-1 notloggedin", main, login: true });
 }
 
-/** login/index.php while already logged in. */
-export function alreadyLoggedInPage(ctx: RenderCtx): string {
-  const name = ctx.user ? `${ctx.user.firstname} ${ctx.user.lastname}` : "";
-  const main = `<div role="alertdialog" aria-labelledby="modal-header" aria-describedby="modal-body" aria-modal="true" id="notice" class="box py-3 generalbox modal modal-dialog modal-in-page show"><div id="modal-content" class="box py-3 modal-content"><div id="modal-header" class="box py-3 modal-header px-3"><h4 class="h4">Confirm</h4></div><div role="alert" data-aria-autofocus="true" id="modal-body" class="box py-3 modal-body"><p>You are already logged in as ${esc(
-    name,
-  )}, you need to log out before logging in as different user.</p></div><div id="modal-footer" class="box py-3 modal-footer"><div class="buttons"><div class="singlebutton">
+/** Moodle's confirm dialog: a message, a primary POST button to logout.php, and Cancel. */
+function logoutConfirmDialog(ctx: RenderCtx, message: string, button: string, extraHidden = ""): string {
+  return `<div role="alertdialog" aria-labelledby="modal-header" aria-describedby="modal-body" aria-modal="true" id="notice" class="box py-3 generalbox modal modal-dialog modal-in-page show"><div id="modal-content" class="box py-3 modal-content"><div id="modal-header" class="box py-3 modal-header px-3"><h4 class="h4">Confirm</h4></div><div role="alert" data-aria-autofocus="true" id="modal-body" class="box py-3 modal-body"><p>${message}</p></div><div id="modal-footer" class="box py-3 modal-footer"><div class="buttons"><div class="singlebutton">
     <form method="post" action="${ctx.base}/login/logout.php" >
-            <input type="hidden" name="sesskey" value="${ctx.session?.sesskey ?? ""}">
+            <input type="hidden" name="sesskey" value="${ctx.session?.sesskey ?? ""}">${extraHidden}
         <button type="submit" class="btn btn-primary"
             id="single_button${singleButtonId()}"
-            >Log out</button>
+            >${button}</button>
     </form>
 </div><div class="singlebutton">
     <form method="get" action="${ctx.base}/" >
@@ -65,25 +62,18 @@ export function alreadyLoggedInPage(ctx: RenderCtx): string {
             >Cancel</button>
     </form>
 </div></div></div></div></div>`;
+}
+
+/** login/index.php while already logged in. */
+export function alreadyLoggedInPage(ctx: RenderCtx): string {
+  const name = ctx.user ? `${ctx.user.firstname} ${ctx.user.lastname}` : "";
+  const main = logoutConfirmDialog(ctx, `You are already logged in as ${esc(name)}, you need to log out before logging in as different user.`, "Log out");
   return page(ctx, { title: "Log in to the site", bodyId: "page-login-index", bodyClass: "format-site path-login pagelayout-login course-1 context-1", main, login: true });
 }
 
 export function logoutConfirmPage(ctx: RenderCtx): string {
-  const main = `<div role="alertdialog" aria-labelledby="modal-header" aria-describedby="modal-body" aria-modal="true" id="notice" class="box py-3 generalbox modal modal-dialog modal-in-page show"><div id="modal-content" class="box py-3 modal-content"><div id="modal-header" class="box py-3 modal-header px-3"><h4 class="h4">Confirm</h4></div><div role="alert" data-aria-autofocus="true" id="modal-body" class="box py-3 modal-body"><p>Do you really want to log out?</p></div><div id="modal-footer" class="box py-3 modal-footer"><div class="buttons"><div class="singlebutton">
-    <form method="post" action="${ctx.base}/login/logout.php" >
-            <input type="hidden" name="sesskey" value="${ctx.session?.sesskey ?? ""}">
-            <input type="hidden" name="loginpage" value="0">
-        <button type="submit" class="btn btn-primary"
-            id="single_button${singleButtonId()}"
-            >Continue</button>
-    </form>
-</div><div class="singlebutton">
-    <form method="get" action="${ctx.base}/" >
-        <button type="submit" class="btn btn-secondary"
-            id="single_button${singleButtonId()}"
-            >Cancel</button>
-    </form>
-</div></div></div></div></div>`;
+  const main = logoutConfirmDialog(ctx, "Do you really want to log out?", "Continue", `
+            <input type="hidden" name="loginpage" value="0">`);
   return page(ctx, { title: "Log out", bodyId: "page-login-logout", bodyClass: "format-site path-login pagelayout-login course-1 context-1", main, login: true });
 }
 

@@ -99,3 +99,22 @@ export function mcfg(html: string): Record<string, unknown> {
 }
 
 export const $ = (html: string) => cheerio.load(html);
+
+/**
+ * A double started once per file and reset before each test, with a browser logged in as admin.
+ * Read the fields inside tests (they are replaced before each one).
+ */
+export function loggedInDouble(): { d: import("../../moodle-double").MoodleDouble; b: Browser; sk: string } {
+  const ctx = {} as { d: import("../../moodle-double").MoodleDouble; b: Browser; sk: string };
+  beforeAll(async () => {
+    const { startMoodleDouble } = await import("../../moodle-double");
+    ctx.d = await startMoodleDouble();
+  });
+  afterAll(() => ctx.d.stop());
+  beforeEach(async () => {
+    ctx.d.control.reset();
+    ctx.b = new Browser(ctx.d.url);
+    ctx.sk = await ctx.b.login();
+  });
+  return ctx;
+}
