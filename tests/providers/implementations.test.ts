@@ -1,0 +1,146 @@
+// Provider implementations called directly (as the dynamic-provider process calls them) against
+// the Moodle double: input checks during previews, adoption, conflicts, and what delete leaves.
+import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import { clearClientCache } from "../../moodle/client";
+import { UNKNOWN } from "../../providers/implementations/common";
+import { moodleTokenName, token } from "../../providers/implementations/token";
+import { webServices } from "../../providers/implementations/webServices";
+import { percipioSettings } from "../../providers/implementations/percipioSettings";
+import { externalService } from "../../providers/implementations/externalService";
+
+let moodle: MoodleDouble;
+const connection = () => ({
+  moodleUrl: moodle.url,
+  adminUser: "admin",
+  adminPassword: "Admin-Pass-1!",
+  allowHttp: true,
+  caCertPem: "",
+  requestTimeoutSeconds: 10,
+});
+const tokenInputs = (overrides: Record<string, unknown> = {}) => ({
+  ...connection(),
+  name: "percipio-unit",
+  tokenUser: "admin",
+  serviceShortname: "Percipio-API",
+  ipRestriction: "",
+  validUntil: "",
+  rotation: "1",
+  adoptExisting: false,
+  ...overrides,
+});
+const tokens = () => (moodle.control.state() as any).tokens as { id: number; name: string; token: string }[];
+
+beforeAll(async () => {
+  moodle = await startMoodleDouble({ control: true });
+});
+afterAll(() => moodle.stop());
+beforeEach(() => {
+  moodle.control.reset();
+  clearClientCache();
+});
+
+describe("check", () => {
+  it("accepts unknown values during a preview and validates the known ones", async () => {
+    const result = await token.check!({}, tokenInputs({ serviceShortname: UNKNOWN, validUntil: "31/12/2030" }));
+    expect(result.failures).toEqual([{ property: "validUntil", reason: "expected YYYY-MM-DD or empty" }]);
+  });
+
+  it("names each invalid input", async () => {
+    const result = await percipioSettings.check!({}, {
+      ...connection(),
+      authenticationMethod: "oauth",
+      clientId: "a b!",
+      clientSecret: UNKNOWN,
+      organizationId: "org",
+      oauthUrl: "not a url",
+      apiUrl: "https://api.percipio.com",
+      scope: "",
+      verifyCredentials: false,
+    });
+    expect(result.failures?.map((f) => f.property)).toEqual(["clientId", "oauthUrl"]);
+  });
+});
+
+describe("diff", () => {
+  it("reports only the fields that differ, and replaces on a different site", async () => {
+    const olds = { ...connection(), enabled: false, enabledBefore: false };
+    expect(await webServices.diff!("enablewebservices", olds, { ...connection(), enabled: true })).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    expect(await webServices.diff!("enablewebservices", { ...olds, enabled: true }, { ...connection(), adminPassword: "changed", enabled: true })).toMatchObject({ changes: false });
+    expect(await webServices.diff!("enablewebservices", olds, { ...connection(), moodleUrl: "https://other.example.com", enabled: false })).toMatchObject({
+      changes: true,
+      replaces: ["moodleUrl"],
+    });
+  });
+});
+
+describe("web-service token", () => {
+  it("creates a token named with its generation fingerprint, finds it again, and deletes it", async () => {
+    const created = await token.create(tokenInputs());
+    expect(created.outs.moodleName).toBe(moodleTokenName(tokenInputs()));
+    expect(created.outs.token).toBe(tokens()[0].token);
+    const read = await token.read!(created.id, created.outs);
+    expect(read.id).toBe(created.id);
+    await token.delete!(created.id, created.outs);
+    expect(tokens()).toEqual([]);
+    expect((await token.read!(created.id, created.outs)).id).toBe("");
+  });
+
+  it("refuses to create over an unknown token of the same name, saying how to proceed", async () => {
+    await token.create(tokenInputs());
+    clearClientCache();
+    await expect(token.create(tokenInputs())).rejects.toThrow(/already has a token named 'percipio-unit-[0-9a-f]{6}'.*moodle:adoptExistingToken/);
+    expect(tokens()).toHaveLength(1);
+  });
+
+  it("adopts a hand-made token by its exact name, exports no value, and leaves it on delete", async () => {
+    const handMade = await token.create(tokenInputs({ name: "made-by-hand", rotation: "x" }));
+    const handName = handMade.outs.moodleName as string;
+    const adopted = await token.create(tokenInputs({ name: handName, adoptExisting: true }));
+    expect(adopted.id).toBe(handMade.id);
+    expect(adopted.outs).toMatchObject({ token: "", adopted: true, moodleName: handName });
+    await token.delete!(adopted.id, adopted.outs);
+    expect(tokens().map((t) => t.name)).toEqual([handName]);
+  });
+
+  it("fails clearly when there is nothing to adopt", async () => {
+    await expect(token.create(tokenInputs({ name: "absent", adoptExisting: true }))).rejects.toThrow(
+      "moodle:adoptExistingToken is set but Moodle has 0 tokens named 'absent'",
+    );
+  });
+});
+
+describe("external service access", () => {
+  const serviceInputs = () => ({ ...connection(), shortname: "Percipio-API", tokenUser: "admin", enabled: true, userAllowed: true });
+  const percipio = () => (moodle.control.state() as any).services.find((x: any) => x.shortname === "Percipio-API");
+
+  it("enables a disabled service and puts it back on delete; an unrestricted service needs no authorisation", async () => {
+    moodle.control.patchState({ services: (moodle.control.state() as any).services.map((x: any) => (x.shortname === "Percipio-API" ? { ...x, enabled: false } : x)) });
+    const created = await externalService.create(serviceInputs());
+    expect(percipio().enabled).toBe(true);
+    expect(created.outs).toMatchObject({ enabledBefore: false, restrictedUsers: false, authorisedByStack: false });
+    expect((moodle.control.state() as any).serviceUsers).toEqual([]);
+    await externalService.delete!(created.id, created.outs);
+    expect(percipio().enabled).toBe(false);
+  });
+
+  it("authorises the token user where the service is restricted, and removes only that authorisation", async () => {
+    moodle.control.patchState({ services: (moodle.control.state() as any).services.map((x: any) => (x.shortname === "Percipio-API" ? { ...x, restrictedusers: true } : x)) });
+    const created = await externalService.create(serviceInputs());
+    expect(created.outs).toMatchObject({ restrictedUsers: true, authorisedByStack: true, userAllowed: true });
+    expect((moodle.control.state() as any).serviceUsers.map((u: any) => u.userId)).toEqual([2]);
+    const read = await externalService.read!(created.id, created.outs);
+    expect(read.props).toMatchObject({ userAllowed: true, enabled: true });
+    await externalService.delete!(created.id, created.outs);
+    expect((moodle.control.state() as any).serviceUsers).toEqual([]);
+  });
+
+  it("says what to install when the service does not exist", async () => {
+    await expect(externalService.create({ ...serviceInputs(), shortname: "Nope-API" })).rejects.toThrow(
+      "Moodle has no external service with shortname 'Nope-API'. Install the mod_percipio plugin",
+    );
+  });
+});
