@@ -4,8 +4,9 @@ module.exports = {
   roots: ["<rootDir>/tests"],
   testMatch: ["**/*.test.ts"],
   transform: {
-    // Type checking is a separate step (`npm run typecheck`), so tests transpile only.
-    "^.+\\.ts$": ["ts-jest", { isolatedModules: true }],
+    // tsconfig's isolatedModules makes ts-jest transpile only; type checking is its own step
+    // (`npm run typecheck`, run by `npm test` first).
+    "^.+\\.ts$": "ts-jest",
   },
   // Pulumi serializes dynamic-provider closures; istanbul counters would be captured into them.
   coverageProvider: "v8",
