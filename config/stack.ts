@@ -86,6 +86,10 @@ function isoToday(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
 
+function isoDaysAhead(now: Date, days: number): string {
+  return new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Reads, checks and normalises every key. Throws StackConfigError listing all problems. */
 export function loadStackSettings(read: ConfigReader, now: Date = new Date()): StackSettings {
   const problems: string[] = [];
@@ -202,8 +206,9 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     const date = match ? new Date(`${validUntil}T00:00:00Z`) : undefined;
     if (!match || !date || isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== validUntil) {
       fail("tokenValidUntil", `must be a date as YYYY-MM-DD, got '${validUntil}'. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31`);
-    } else if (validUntil <= isoToday(now)) {
-      fail("tokenValidUntil", `${validUntil} is not in the future; Moodle would create an already expired token. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31, or unset it for no expiry`);
+    } else if (validUntil < isoDaysAhead(now, 2)) {
+      // Moodle expires a token at midnight at the START of that day, in the site's timezone (up to UTC+14).
+      fail("tokenValidUntil", `${validUntil} is too soon: Moodle expires a token at the start of that day in the site's timezone, so the date must be at least 2 days ahead. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31, or unset it for no expiry`);
     } else if (Number(match[1]) > 2050) {
       fail("tokenValidUntil", `Moodle's date field stops at 2050, got '${validUntil}'. Example: 2050-12-31`);
     }

@@ -38,9 +38,12 @@ export async function verifyPercipioCredentials(credentials: PercipioCredentials
     );
   }
   if (response.status === 200 && typeof response.data?.access_token === "string") return;
-  const said = typeof response.data === "object" ? response.data?.error_description ?? response.data?.error ?? response.data?.message : "";
+  // Only Percipio's short error code is repeated (e.g. invalid_client): a free-text description
+  // could echo what was sent.
+  const code = typeof response.data === "object" ? String(response.data?.error ?? "") : "";
+  const said = /^[A-Za-z0-9_.-]{1,60}$/.test(code) ? code : "";
   throw new PercipioCredentialsError(
-    `Percipio rejected the client credentials (HTTP ${response.status}${said ? `: ${String(said).slice(0, 200)}` : ""}) at ${url}. ` +
+    `Percipio rejected the client credentials (HTTP ${response.status}${said ? `: ${said}` : ""}) at ${url}. ` +
       "Check moodle:percipioClientId and moodle:percipioClientSecret (as sent by Skillsoft) and moodle:percipioRegion.",
   );
 }

@@ -14,7 +14,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { printf '[pulumi-cli] %s\n' "$*" >&2; }
 
-pinned="${PULUMI_VERSION:-$(node -p "require('$here/package.json').dependencies['@pulumi/pulumi'].replace(/^[^0-9]*/, '')")}"
+pinned="${PULUMI_VERSION:-$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"].replace(/^[^0-9]*/, "")' "$here/package.json")}"
 cache_root="${MOODLE_PERCIPIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/moodle-percipio-iac}"
 bin_dir="$cache_root/pulumi/v$pinned/bin"
 
@@ -82,7 +82,7 @@ for gomod in "$pkg_dir/go.mod" "$sdk_dir/go.mod"; do
     inblock && /^\)/ { inblock = 0; next }
     inblock { print; next }
     /^replace / { sub(/^replace /, ""); print }
-  ' "$gomod" | grep -v '=> *\.' | while read -r line; do
+  ' "$gomod" | { grep -v '=> *\.' || true; } | while read -r line; do
     from="$(echo "$line" | awk '{print $1}')"
     to="$(echo "$line" | sed 's/.*=> *//' | awk '{print $1"@"$2}')"
     log "replace $from => $to"

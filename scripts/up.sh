@@ -31,17 +31,23 @@ trap stop_double EXIT
 if [ "$mode" = existing ] && [[ "$url" =~ ^http://(127\.0\.0\.1|localhost):([0-9]+)/?$ ]]; then
   port="${BASH_REMATCH[2]}"
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    echo "[up] something already listens on $url: using it as the Moodle"
+    echo "[up] something already listens on $url: using it as the Moodle (stop it to use the built-in double)"
   else
     echo "[up] starting the Moodle double at $url (state: $MOODLE_PERCIPIO_LOCAL/moodle-double.json)"
     node -r ts-node/register/transpile-only moodle-double/cli.ts --port "$port" \
       --state-file "$MOODLE_PERCIPIO_LOCAL/moodle-double.json" >"$MOODLE_PERCIPIO_LOCAL/moodle-double.log" 2>&1 &
     double_pid=$!
+    listening=""
     for _ in $(seq 1 60); do
-      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then listening=yes; break; fi
       kill -0 "$double_pid" 2>/dev/null || { cat "$MOODLE_PERCIPIO_LOCAL/moodle-double.log" >&2; exit 1; }
       sleep 0.5
     done
+    if [ -z "$listening" ]; then
+      echo "[up] the Moodle double did not start listening on port $port within 30 s; its log:" >&2
+      cat "$MOODLE_PERCIPIO_LOCAL/moodle-double.log" >&2
+      exit 1
+    fi
   fi
 fi
 

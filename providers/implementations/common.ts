@@ -33,7 +33,18 @@ export function configure(req: pulumi.dynamic.ConfigureRequest): void {
   stackConfig = req.config;
 }
 
-const sameSite = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+/** Same site root, ignoring case of scheme/host and trailing slashes. */
+function sameSite(a: string, b: string): boolean {
+  const norm = (u: string) => {
+    try {
+      const url = new URL(u);
+      return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+    } catch {
+      return u.replace(/\/+$/, "");
+    }
+  };
+  return norm(a) === norm(b);
+}
 
 /**
  * The Moodle client for a resource. The admin password in the stack's config wins over the one in
@@ -83,8 +94,16 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Field-by-field diff of old outputs (or refreshed live values) against new inputs. Connection
- * details other than the site itself never count: they say how to reach Moodle, not what it holds.
+ * How to reach Moodle. A change is an in-place update that only rewrites state, so later refresh,
+ * destroy and replacement deletes use the new values. The password is the exception: the stack
+ * config's value is used at call time (moodleFor), so a rotation shows no change at all.
+ */
+const CONNECTION_UPDATE_KEYS = ["moodleUrl", "adminUser", "allowHttp", "caCertPem", "requestTimeoutSeconds"];
+
+/**
+ * Field-by-field diff of old outputs (or refreshed live values) against new inputs. A new
+ * `moodleUrl` is an update, not a replacement: a renamed site is the same Moodle, and a
+ * create-before-delete replacement there would let the old resource's delete undo the new one.
  */
 export function diffFields(
   olds: Record<string, unknown>,
@@ -92,8 +111,8 @@ export function diffFields(
   fields: { replace?: string[]; update?: string[] },
 ): pulumi.dynamic.DiffResult {
   const changed = (key: string) => isUnknown(news[key]) || !same(olds[key], news[key]);
-  const replaces = ["moodleUrl", ...(fields.replace ?? [])].filter(changed);
-  const updates = (fields.update ?? []).filter(changed);
+  const replaces = (fields.replace ?? []).filter(changed);
+  const updates = [...CONNECTION_UPDATE_KEYS, ...(fields.update ?? [])].filter(changed);
   return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
 }
 

@@ -34,79 +34,84 @@ async function liveService(moodle: MoodleAdmin, props: Record<string, any>): Pro
   return moodle.findService({ shortname: props.shortname });
 }
 
-/** Live state in the resource's own terms. */
-async function observe(props: Record<string, any>, known?: ExternalService) {
-  const moodle = moodleFor(connectionOf(props));
-  const service = known ?? (await serviceOrFail(moodle, props.shortname));
-  const userId = await moodle.userIdFor(props.tokenUser);
-  const authorised = service.restrictedUsers
-    ? (await moodle.authorisedUsers(service.id)).some((u) => u.id === userId)
-    : false;
-  return { moodle, service, userId, authorised, userAllowed: !service.restrictedUsers || authorised };
+/** Whether the token user may use the service: always for "All users", else when authorised. */
+async function userAccess(moodle: MoodleAdmin, service: ExternalService, tokenUser: string) {
+  const userId = await moodle.userIdFor(tokenUser);
+  const authorised = service.restrictedUsers ? (await moodle.authorisedUsers(service.id)).some((u) => u.id === userId) : false;
+  return { userId, authorised, userAllowed: !service.restrictedUsers || authorised };
 }
 
-async function converge(props: Record<string, any>) {
-  const { moodle, service, userId, authorised } = await observe(props);
+/**
+ * Makes the service usable by the token user. Returns what it found and the users it authorised,
+ * so delete can undo exactly that (and nothing a previous owner or an admin did).
+ */
+async function converge(props: Record<string, any>, known?: ExternalService) {
+  const moodle = moodleFor(connectionOf(props));
+  const service = known ?? (await serviceOrFail(moodle, props.shortname));
+  const { userId, authorised } = await userAccess(moodle, service, props.tokenUser);
   if (!service.enabled) await moodle.setServiceEnabled(service.id, true);
-  if (service.restrictedUsers && !authorised) await moodle.authoriseUser(service.id, userId);
-  return { service, userId, authorised };
+  const authorisedNow = service.restrictedUsers && !authorised ? [userId] : [];
+  for (const id of authorisedNow) await moodle.authoriseUser(service.id, id);
+  return { service, userId, authorisedNow };
+}
+
+function outputs(props: Record<string, any>, service: ExternalService, userId: number) {
+  return {
+    ...props,
+    serviceId: service.id,
+    serviceName: service.name,
+    restrictedUsers: service.restrictedUsers,
+    userId,
+    enabled: true,
+    userAllowed: true,
+  };
 }
 
 export const externalService: pulumi.dynamic.ResourceProvider = {
   configure: async (req) => configure(req),
   check: async (_olds, news) => checkInputs(shape, news),
+  // Another user is an update (authorise them too); only another service is a new resource.
   diff: async (_id, olds, news) =>
-    diffFields(olds, news, { replace: ["shortname", "tokenUser"], update: ["enabled", "userAllowed"] }),
+    diffFields(olds, news, { replace: ["shortname"], update: ["tokenUser", "enabled", "userAllowed"] }),
 
   async create(inputs) {
-    const { service, userId, authorised } = await converge(inputs);
+    const { service, userId, authorisedNow } = await converge(inputs);
     return {
       id: String(service.id),
-      outs: {
-        ...inputs,
-        serviceId: service.id,
-        serviceName: service.name,
-        component: service.component,
-        restrictedUsers: service.restrictedUsers,
-        userId,
-        enabled: true,
-        userAllowed: true,
-        enabledBefore: service.enabled,
-        authorisedByStack: service.restrictedUsers && !authorised,
-      },
+      outs: { ...outputs(inputs, service, userId), enabledBefore: service.enabled, authorisedUserIds: authorisedNow },
     };
   },
 
   async read(id, props) {
-    const service = await liveService(moodleFor(connectionOf(props)), props);
+    const moodle = moodleFor(connectionOf(props));
+    const service = await liveService(moodle, props);
     if (!service) return { id: "", props: {} };
-    const { userAllowed } = await observe(props, service);
+    const { userAllowed } = await userAccess(moodle, service, props.tokenUser);
     const live = { ...props, serviceId: service.id, enabled: service.enabled, restrictedUsers: service.restrictedUsers, userAllowed };
     return { id, props: live, inputs: pick(live, INPUT_KEYS) };
   },
 
   async update(_id, olds, news) {
-    const { service, userId, authorised } = await converge(news);
+    const known = await liveService(moodleFor(connectionOf(news)), { ...news, serviceId: olds.serviceId });
+    const { service, userId, authorisedNow } = await converge(news, known);
+    const previous: number[] = olds.authorisedUserIds ?? [];
     return {
       outs: {
-        ...olds,
-        ...news,
-        serviceId: service.id,
-        restrictedUsers: service.restrictedUsers,
-        userId,
-        enabled: true,
-        userAllowed: true,
-        authorisedByStack: olds.authorisedByStack || (service.restrictedUsers && !authorised),
+        ...outputs(news, service, userId),
+        enabledBefore: olds.enabledBefore,
+        authorisedUserIds: [...previous, ...authorisedNow.filter((id) => !previous.includes(id))],
       },
     };
   },
 
-  // Undoes only what this resource did: re-disables a service it enabled, removes a user it authorised.
+  // Undoes only what this resource did: removes the users it authorised, re-disables a service it enabled.
   async delete(_id, props) {
     const moodle = moodleFor(connectionOf(props));
     const service = await liveService(moodle, props);
     if (!service) return;
-    if (props.authorisedByStack && service.restrictedUsers) await moodle.deauthoriseUser(service.id, props.userId);
+    if (service.restrictedUsers) {
+      for (const id of (props.authorisedUserIds ?? []) as number[]) await moodle.deauthoriseUser(service.id, id);
+    }
     if (props.enabledBefore === false && service.enabled) await moodle.setServiceEnabled(service.id, false);
   },
 };

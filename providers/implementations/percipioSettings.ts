@@ -55,8 +55,17 @@ export const percipioSettings: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     // What was there before, so destroy puts it back (on a fresh site: empty, i.e. cleared).
-    const previous = asFields(await moodleFor(connectionOf(inputs)).pluginSettings());
-    await write(inputs);
+    const moodle = moodleFor(connectionOf(inputs));
+    const found = await moodle.pluginSettings();
+    const previous = asFields(found);
+    try {
+      await write(inputs);
+    } catch (err) {
+      // Moodle saves the valid fields of a rejected form; put them back so nothing is half-done
+      // and the next attempt records the real previous values.
+      await moodle.setPluginSettings(Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], found[SETTING_OF[f]]]))).catch(() => undefined);
+      throw err;
+    }
     return { id: "percipio", outs: { ...inputs, previous } };
   },
 
@@ -66,7 +75,8 @@ export const percipioSettings: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id, olds, news) {
-    const changed = FIELDS.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f]));
+    // On another site URL every setting is written: it may be a different Moodle.
+    const changed = olds.moodleUrl === news.moodleUrl ? FIELDS.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f])) : FIELDS;
     if (changed.length > 0 || news.verifyCredentials) await write(news, changed.length > 0 ? changed : undefined);
     return { outs: { ...news, previous: olds.previous } };
   },

@@ -17,7 +17,9 @@ const shape = {
   adoptExisting: z.boolean(),
 };
 /** Any change to these needs a new token: Moodle cannot edit a token. */
-const REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "ipRestriction", "validUntil", "rotation"];
+const REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "ipRestriction", "validUntil", "rotation", "adoptExisting"];
+/** An adopted token keeps the restriction and expiry it was made with; only its identity counts. */
+const ADOPTED_REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "adoptExisting"];
 const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "adoptExisting"];
 
 /**
@@ -41,7 +43,10 @@ function liveFields(row: TokenRow) {
 export const token: pulumi.dynamic.ResourceProvider = {
   configure: async (req) => configure(req),
   check: async (_olds, news) => checkInputs(shape, news),
-  diff: async (_id, olds, news) => diffFields(olds, news, { replace: REPLACE_KEYS }),
+  // A token lives on one site: another site URL means a new token there (created before the old
+  // one is deleted, which is harmless when the URL only renamed the same site).
+  diff: async (_id, olds, news) =>
+    diffFields(olds, news, { replace: [...(news.adoptExisting ? ADOPTED_REPLACE_KEYS : REPLACE_KEYS), "moodleUrl"] }),
 
   async create(inputs) {
     const moodle = moodleFor(connectionOf(inputs));
@@ -52,12 +57,15 @@ export const token: pulumi.dynamic.ResourceProvider = {
     const existing = (await moodle.listTokens()).filter((t) => t.name === moodleName);
 
     if (inputs.adoptExisting) {
-      if (existing.length !== 1) {
+      // Only a token of the configured user on the configured service can stand in for ours.
+      const matching = existing.filter((t) => t.serviceShortname === inputs.serviceShortname && (t.userId === undefined || t.userId === userId));
+      if (matching.length !== 1) {
         throw new Error(
-          `moodle:adoptExistingToken is set but Moodle has ${existing.length} tokens named '${moodleName}' ` +
-            "(moodle:tokenName); exactly one is needed to adopt.",
+          `moodle:adoptExistingToken is set but Moodle has ${matching.length} tokens named '${moodleName}' ` +
+            `(moodle:tokenName) for user '${inputs.tokenUser}' on service '${inputs.serviceShortname}'; exactly one is needed to adopt.`,
         );
       }
+      existing.splice(0, existing.length, ...matching);
       const row = existing[0];
       // Moodle never shows a token's value again, so an adopted token's value is not exported.
       return { id: String(row.id), outs: { ...inputs, ...liveFields(row), tokenId: row.id, userId, serviceId: service.id, token: "", adopted: true } };
@@ -65,8 +73,9 @@ export const token: pulumi.dynamic.ResourceProvider = {
     if (existing.length > 0) {
       throw new Error(
         `Moodle already has a token named '${moodleName}' (id ${existing[0].id}) that this stack does not know, ` +
-          "probably left by an interrupted run; its value cannot be read back. Delete it in Site administration > " +
-          "Server > Web services > Manage tokens, or set moodle:adoptExistingToken=true and moodle:tokenName to adopt it.",
+          "probably left by an interrupted run; Moodle never shows its value again. Delete it in Site administration > " +
+          "Server > Web services > Manage tokens and run again. (Only if Skillsoft already has its value: adopt it with " +
+          `moodle:adoptExistingToken=true and moodle:tokenName='${moodleName}'.)`,
       );
     }
     const created = await moodle.createToken({

@@ -17,7 +17,7 @@ describe("Percipio credential check", () => {
 
   it("fails on rejection with the config keys to check, never the secret", async () => {
     const attempt = verifyPercipioCredentials({ oauthUrl: percipio.url, clientId: "abc_DEF-123", clientSecret: "wrong_SECRET-9", scope: "" });
-    await expect(attempt).rejects.toThrow(/HTTP 401: Bad client credentials.*moodle:percipioClientId and moodle:percipioClientSecret/);
+    await expect(attempt).rejects.toThrow(/HTTP 401: invalid_client.*moodle:percipioClientId and moodle:percipioClientSecret/);
     await attempt.catch((err: Error) => expect(err.message).not.toContain("wrong_SECRET-9"));
   });
 

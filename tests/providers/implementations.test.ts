@@ -62,7 +62,7 @@ describe("check", () => {
 });
 
 describe("diff", () => {
-  it("reports only the fields that differ, and replaces on a different site", async () => {
+  it("reports only the fields that differ; a new site URL or admin user is an update, a new password nothing", async () => {
     const olds = { ...connection(), enabled: false, enabledBefore: false };
     expect(await webServices.diff!("enablewebservices", olds, { ...connection(), enabled: true })).toEqual({
       changes: true,
@@ -70,10 +70,12 @@ describe("diff", () => {
       deleteBeforeReplace: false,
     });
     expect(await webServices.diff!("enablewebservices", { ...olds, enabled: true }, { ...connection(), adminPassword: "changed", enabled: true })).toMatchObject({ changes: false });
-    expect(await webServices.diff!("enablewebservices", olds, { ...connection(), moodleUrl: "https://other.example.com", enabled: false })).toMatchObject({
+    expect(await webServices.diff!("enablewebservices", olds, { ...connection(), moodleUrl: "https://moodle.example.com", enabled: false })).toEqual({
       changes: true,
-      replaces: ["moodleUrl"],
+      replaces: [],
+      deleteBeforeReplace: false,
     });
+    expect(await webServices.diff!("enablewebservices", olds, { ...connection(), adminUser: "manager", enabled: false })).toMatchObject({ changes: true, replaces: [] });
   });
 });
 
@@ -102,8 +104,17 @@ describe("web-service token", () => {
     const adopted = await token.create(tokenInputs({ name: handName, adoptExisting: true }));
     expect(adopted.id).toBe(handMade.id);
     expect(adopted.outs).toMatchObject({ token: "", adopted: true, moodleName: handName });
+    // Its own expiry or IP restriction never makes an adopted token "drift" into a replacement.
+    const diff = await token.diff!(adopted.id, { ...adopted.outs, validUntil: "2030-01-01", ipRestriction: "10.0.0.1" }, tokenInputs({ name: handName, adoptExisting: true }));
+    expect(diff).toMatchObject({ changes: false, replaces: [] });
     await token.delete!(adopted.id, adopted.outs);
     expect(tokens().map((t) => t.name)).toEqual([handName]);
+  });
+
+  it("is replaced (not updated) on another site URL, and never for a new admin password", async () => {
+    const created = await token.create(tokenInputs());
+    expect(await token.diff!(created.id, created.outs, tokenInputs({ moodleUrl: "https://renamed.example.com" }))).toMatchObject({ replaces: ["moodleUrl"] });
+    expect(await token.diff!(created.id, created.outs, tokenInputs({ adminPassword: "Other-Pass-9!" }))).toMatchObject({ changes: false });
   });
 
   it("fails clearly when there is nothing to adopt", async () => {
@@ -121,7 +132,7 @@ describe("external service access", () => {
     moodle.control.patchState({ services: (moodle.control.state() as any).services.map((x: any) => (x.shortname === "Percipio-API" ? { ...x, enabled: false } : x)) });
     const created = await externalService.create(serviceInputs());
     expect(percipio().enabled).toBe(true);
-    expect(created.outs).toMatchObject({ enabledBefore: false, restrictedUsers: false, authorisedByStack: false });
+    expect(created.outs).toMatchObject({ enabledBefore: false, restrictedUsers: false, authorisedUserIds: [] });
     expect((moodle.control.state() as any).serviceUsers).toEqual([]);
     await externalService.delete!(created.id, created.outs);
     expect(percipio().enabled).toBe(false);
@@ -130,12 +141,29 @@ describe("external service access", () => {
   it("authorises the token user where the service is restricted, and removes only that authorisation", async () => {
     moodle.control.patchState({ services: (moodle.control.state() as any).services.map((x: any) => (x.shortname === "Percipio-API" ? { ...x, restrictedusers: true } : x)) });
     const created = await externalService.create(serviceInputs());
-    expect(created.outs).toMatchObject({ restrictedUsers: true, authorisedByStack: true, userAllowed: true });
+    expect(created.outs).toMatchObject({ restrictedUsers: true, authorisedUserIds: [2], userAllowed: true });
     expect((moodle.control.state() as any).serviceUsers.map((u: any) => u.userId)).toEqual([2]);
     const read = await externalService.read!(created.id, created.outs);
     expect(read.props).toMatchObject({ userAllowed: true, enabled: true });
     await externalService.delete!(created.id, created.outs);
     expect((moodle.control.state() as any).serviceUsers).toEqual([]);
+  });
+
+  it("a new token user is an update that authorises them too; delete removes both, nothing else", async () => {
+    const state = () => moodle.control.state() as any;
+    moodle.control.patchState({
+      users: [...state().users, { ...state().users.find((u: any) => u.id === 2), id: 7, username: "percipio", email: "p@example.com", siteAdmin: false }],
+      services: state().services.map((x: any) => (x.shortname === "Percipio-API" ? { ...x, restrictedusers: true } : x)),
+      serviceUsers: [{ serviceId: percipio().id, userId: 5, iprestriction: "", validuntil: 0 }],
+    });
+    const created = await externalService.create(serviceInputs());
+    const next = { ...serviceInputs(), tokenUser: "p@example.com" };
+    expect(await externalService.diff!(created.id, created.outs, next)).toMatchObject({ changes: true, replaces: [] });
+    const updated = await externalService.update!(created.id, created.outs, next);
+    expect(updated.outs).toMatchObject({ authorisedUserIds: [2, 7] });
+    expect(state().serviceUsers.map((u: any) => u.userId).sort()).toEqual([2, 5, 7]);
+    await externalService.delete!(created.id, updated.outs);
+    expect(state().serviceUsers.map((u: any) => u.userId)).toEqual([5]);
   });
 
   it("says what to install when the service does not exist", async () => {
