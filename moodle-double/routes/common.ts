@@ -125,10 +125,10 @@ export function sesskeyOk(req: Request, s: Session | undefined): boolean {
 }
 
 /**
- * require_login() + site admin check for an admin page. Returns the session and user,
- * or undefined after answering (303 to login, 303 to change_password.php, or a 404 permission error).
+ * require_login(): the session and its user, or undefined after answering (303 to the login page,
+ * or to change_password.php unless `allowForced`).
  */
-export function requireAdmin(d: DoubleContext, req: Request, res: Response): { s: Session; user: DoubleUser } | undefined {
+export function requireLogin(d: DoubleContext, req: Request, res: Response, allowForced = false): { s: Session; user: DoubleUser } | undefined {
   const s = session(d, req, res, true)!;
   const user = s.userId > 1 ? userById(d, s.userId) : undefined;
   if (!user || user.suspended) {
@@ -136,14 +136,21 @@ export function requireAdmin(d: DoubleContext, req: Request, res: Response): { s
     redirect(d, res, "/login/index.php");
     return undefined;
   }
-  if (user.forcePasswordChange) {
+  if (user.forcePasswordChange && !allowForced) {
     if (req.method === "GET") s.wantsurl = d.base() + req.originalUrl;
     redirect(d, res, "/login/change_password.php");
     return undefined;
   }
-  if (!user.siteAdmin) {
-    errorHtml(d, res, s, "Sorry, but you do not currently have permissions to do that (Change site configuration).", "nopermissions");
+  return { s, user };
+}
+
+/** require_login() + site admin check for an admin page (404 permission error for others). */
+export function requireAdmin(d: DoubleContext, req: Request, res: Response): { s: Session; user: DoubleUser } | undefined {
+  const login = requireLogin(d, req, res);
+  if (!login) return undefined;
+  if (!login.user.siteAdmin) {
+    errorHtml(d, res, login.s, "Sorry, but you do not currently have permissions to do that (Change site configuration).", "nopermissions");
     return undefined;
   }
-  return { s, user };
+  return login;
 }

@@ -2,25 +2,9 @@
 import type { Express, Request, Response } from "express";
 import { randomString } from "../sessions";
 import { alreadyLoggedInPage, changePasswordPage, dashboardPage, homePage, loginPage, logoutConfirmPage } from "../render/login";
-import { DoubleContext, html, param, redirect, renderCtx, session, sesskeyOk, setSessionCookie, userById } from "./common";
+import { DoubleContext, html, param, redirect, renderCtx, requireLogin, session, sesskeyOk, setSessionCookie, userById } from "./common";
 
 const INVALID_LOGIN = "Invalid login, please try again";
-
-function requireLogin(d: DoubleContext, req: Request, res: Response, allowForced: boolean) {
-  const s = session(d, req, res, true)!;
-  const user = s.userId > 1 ? userById(d, s.userId) : undefined;
-  if (!user || user.suspended) {
-    if (req.method === "GET") s.wantsurl = d.base() + req.originalUrl;
-    redirect(d, res, "/login/index.php");
-    return undefined;
-  }
-  if (user.forcePasswordChange && !allowForced) {
-    if (req.method === "GET") s.wantsurl = d.base() + req.originalUrl;
-    redirect(d, res, "/login/change_password.php");
-    return undefined;
-  }
-  return { s, user };
-}
 
 export function loginRoutes(app: Express, d: DoubleContext): void {
   app.get("/login/index.php", (req, res) => {
