@@ -2,7 +2,7 @@
 import type { Express, Request, Response } from "express";
 import { randomString } from "../sessions";
 import { alreadyLoggedInPage, changePasswordPage, dashboardPage, homePage, loginPage, logoutConfirmPage } from "../render/login";
-import { DoubleContext, html, param, redirect, renderCtx, requireLogin, session, sesskeyOk, setSessionCookie, userById } from "./common";
+import { DoubleContext, html, param, redirect, renderCtx, requireLogin, session, sesskeyOk, setSessionCookie } from "./common";
 
 const INVALID_LOGIN = "Invalid login, please try again";
 
