@@ -52,6 +52,15 @@ export class MoodleUnsupportedVersionError extends MoodleError {
   }
 }
 
+/** createToken refused: a token with that name already exists for that user on that service. */
+export class MoodleTokenExistsError extends MoodleError {
+  readonly tokenIds: number[];
+  constructor(step: string, path: string, detail: string, tokenIds: number[]) {
+    super(step, path, detail);
+    this.tokenIds = tokenIds;
+  }
+}
+
 /** A write Moodle acknowledged but that did not show up on read-back. */
 export class MoodleNotAppliedError extends MoodleError {}
 

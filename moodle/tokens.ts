@@ -2,7 +2,7 @@
 // first list view after creation in the same session, so creation and capture are one operation and
 // creation is never replayed blindly: after any doubt the list is consulted first.
 import type { CreateTokenRequest, CreatedToken, TokenRow } from "./types";
-import { MoodleError, MoodleNotAppliedError, MoodleTransportError } from "./errors";
+import { MoodleError, MoodleNotAppliedError, MoodleTokenExistsError, MoodleTransportError } from "./errors";
 import { parseErrorPage } from "./parsers/common";
 import { parseTokenCreateForm, parseTokenReport, TokenReport } from "./parsers/tokens";
 import type { MoodleSession } from "./session";
@@ -72,10 +72,11 @@ export async function createToken(session: MoodleSession, req: CreateTokenReques
   const before = await readTokens(session, step);
   const clash = before.rows.filter((r) => matches(r, req.name, req.userId, service.name));
   if (clash.length) {
-    throw new MoodleError(
+    throw new MoodleTokenExistsError(
       step,
       TOKENS_PATH,
       `a token named "${req.name}" already exists for user ${req.userId} on "${service.name}" (token id ${clash.map((r) => r.id).join(", ")}); adopt or delete it first`,
+      clash.map((r) => r.id),
     );
   }
   const knownIds = new Set(before.rows.map((r) => r.id));

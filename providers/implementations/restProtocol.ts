@@ -29,9 +29,8 @@ export const restProtocol: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id, olds, news) {
-    if ((await isEnabled(news)) !== news.enabled) {
-      await moodleFor(connectionOf(news)).setProtocolEnabled(news.protocol, news.enabled);
-    }
+    // The client reads first and toggles only when the state differs.
+    await moodleFor(connectionOf(news)).setProtocolEnabled(news.protocol, news.enabled);
     return { outs: { ...news, enabledBefore: olds.enabledBefore } };
   },
 

@@ -3,6 +3,7 @@
 import { createHash } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { MoodleTokenExistsError } from "../../moodle/errors";
 import type { TokenRow } from "../../moodle/types";
 import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
 
@@ -54,40 +55,46 @@ export const token: pulumi.dynamic.ResourceProvider = {
     if (!service) throw new Error(`Moodle has no external service with shortname '${inputs.serviceShortname}' (moodle:serviceShortname).`);
     const userId = await moodle.userIdFor(inputs.tokenUser);
     const moodleName = moodleTokenName(inputs);
-    const existing = (await moodle.listTokens()).filter((t) => t.name === moodleName);
+    const common = { ...inputs, userId, serviceId: service.id };
 
     if (inputs.adoptExisting) {
       // Only a token of the configured user on the configured service can stand in for ours.
-      const matching = existing.filter((t) => t.serviceShortname === inputs.serviceShortname && (t.userId === undefined || t.userId === userId));
+      const matching = (await moodle.listTokens()).filter(
+        (t) => t.name === moodleName && t.serviceShortname === inputs.serviceShortname && (t.userId === undefined || t.userId === userId),
+      );
       if (matching.length !== 1) {
         throw new Error(
           `moodle:adoptExistingToken is set but Moodle has ${matching.length} tokens named '${moodleName}' ` +
             `(moodle:tokenName) for user '${inputs.tokenUser}' on service '${inputs.serviceShortname}'; exactly one is needed to adopt.`,
         );
       }
-      existing.splice(0, existing.length, ...matching);
-      const row = existing[0];
+      const row = matching[0];
       // Moodle never shows a token's value again, so an adopted token's value is not exported.
-      return { id: String(row.id), outs: { ...inputs, ...liveFields(row), tokenId: row.id, userId, serviceId: service.id, token: "", adopted: true } };
+      return { id: String(row.id), outs: { ...common, ...liveFields(row), tokenId: row.id, token: "", adopted: true } };
     }
-    if (existing.length > 0) {
+
+    let created;
+    try {
+      // The client refuses to create over a same-named token (it checks the list first).
+      created = await moodle.createToken({
+        name: moodleName,
+        userId,
+        serviceId: service.id,
+        ipRestriction: inputs.ipRestriction,
+        validUntil: inputs.validUntil || undefined,
+      });
+    } catch (err) {
+      if (!(err instanceof MoodleTokenExistsError)) throw err;
       throw new Error(
-        `Moodle already has a token named '${moodleName}' (id ${existing[0].id}) that this stack does not know, ` +
+        `Moodle already has a token named '${moodleName}' (id ${err.tokenIds.join(", ")}) that this stack does not know, ` +
           "probably left by an interrupted run; Moodle never shows its value again. Delete it in Site administration > " +
           "Server > Web services > Manage tokens and run again. (Only if Skillsoft already has its value: adopt it with " +
           `moodle:adoptExistingToken=true and moodle:tokenName='${moodleName}'.)`,
       );
     }
-    const created = await moodle.createToken({
-      name: moodleName,
-      userId,
-      serviceId: service.id,
-      ipRestriction: inputs.ipRestriction,
-      validUntil: inputs.validUntil || undefined,
-    });
     return {
       id: String(created.row.id),
-      outs: { ...inputs, ...liveFields(created.row), tokenId: created.row.id, userId, serviceId: service.id, token: created.token, adopted: false },
+      outs: { ...common, ...liveFields(created.row), tokenId: created.row.id, token: created.token, adopted: false },
     };
   },
 

@@ -25,8 +25,8 @@ export const webServices: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id, olds, news) {
-    const moodle = moodleFor(connectionOf(news));
-    if ((await moodle.webServicesEnabled()) !== news.enabled) await moodle.setWebServicesEnabled(news.enabled);
+    // The client reads first and writes only when the value differs.
+    await moodleFor(connectionOf(news)).setWebServicesEnabled(news.enabled);
     return { outs: { ...news, enabledBefore: olds.enabledBefore } };
   },
 
