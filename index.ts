@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { moodleDockerArgs, MoodleDocker } from "./components/MoodleDocker";
 import { PercipioIntegration } from "./components/PercipioIntegration";
-import { DockerConfigError, dockerNameFromStack, parseDockerSettings } from "./config/docker";
+import { DockerConfigError, dockerSettingsForStack } from "./config/docker";
 import { pulumiConfigReader } from "./config/pulumiConfig";
 import { loadStackSettings, StackConfigError, StackSettings } from "./config/stack";
 import type { ConnectionArgs } from "./providers/connection";
@@ -34,16 +34,10 @@ function existingMoodle(): ConnectionArgs {
 function dockerMoodle(): ConnectionArgs {
   let docker;
   try {
-    docker = parseDockerSettings(
-      { adminUser: settings.moodle.adminUser, ...(settings.dockerRaw as object) },
-      { defaultNamePrefix: `moodle-percipio-${dockerNameFromStack(pulumi.getStack())}` },
-    );
+    docker = dockerSettingsForStack(settings.dockerRaw, settings.moodle.adminUser, pulumi.getStack());
   } catch (err) {
     if (err instanceof DockerConfigError) throw new pulumi.RunError(err.message);
     throw err;
-  }
-  if (!settings.dockerDatabasePassword) {
-    throw new pulumi.RunError("moodle:dockerDatabasePassword: is not set. Set it with: pulumi config set --secret moodle:dockerDatabasePassword <value>");
   }
   const moodle = new MoodleDocker(
     "moodle",

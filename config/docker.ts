@@ -9,7 +9,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
     DatabaseEngine,
@@ -22,8 +21,6 @@ import { inspectPluginZip, PERCIPIO_COMPONENT, pluginRelativeDir, PluginZipError
 import { hasZipMagic } from "../components/moodleDocker/zip";
 
 export const DOCKER_CONFIG_KEY = "moodle:docker";
-/** Secret stack config key holding the database password (kept out of the `moodle:docker` object). */
-export const DOCKER_DATABASE_PASSWORD_KEY = "moodle:dockerDatabasePassword";
 
 /** Rule and example per key: used for every message about that key. */
 const KEY_HELP: Record<string, { rule: string; example: string }> = {
@@ -351,17 +348,13 @@ export function dockerNameFromStack(stack: string): string {
 }
 
 /**
- * Reads `moodle:docker` and the secret `moodle:dockerDatabasePassword` from the stack config.
- * Container, network and volume names default to `moodle-percipio-<stack>-...`, so two stacks can
- * share one Docker host.
+ * `moodle:docker` of a stack whose config was validated (config/stack.ts): `moodle:adminUser` is the
+ * default admin, and container, network and volume names default to `moodle-percipio-<stack>-...`,
+ * so two stacks can share one Docker host.
  */
-export function loadDockerConfig(config: pulumi.Config = new pulumi.Config("moodle")): {
-    settings: DockerSettings;
-    databasePassword: pulumi.Output<string>;
-} {
-    const settings = parseDockerSettings(config.getObject<unknown>("docker"), {
-        defaultNamePrefix: `moodle-percipio-${dockerNameFromStack(pulumi.getStack())}`,
-    });
-    const databasePassword = config.requireSecret(DOCKER_DATABASE_PASSWORD_KEY.slice("moodle:".length));
-    return { settings, databasePassword };
+export function dockerSettingsForStack(raw: unknown, adminUser: string, stack: string): DockerSettings {
+    return parseDockerSettings(
+        { adminUser, ...(raw && typeof raw === "object" ? raw : {}) },
+        { defaultNamePrefix: `moodle-percipio-${dockerNameFromStack(stack)}` },
+    );
 }

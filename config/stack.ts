@@ -256,7 +256,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
       fail("docker", "is not an object. Set its fields with --path, e.g. pulumi config set --path moodle:docker.hostPort 8080");
     }
   }
-  const dockerDatabasePassword = secret("dockerDatabasePassword", false);
+  const dockerDatabasePassword = secret("dockerDatabasePassword", mode === "docker");
 
   if (problems.length) throw new StackConfigError(problems);
   return {

@@ -87,6 +87,7 @@ describe("stack config", () => {
     ["partial credentials", { ...phase1, percipioClientId: "abc" }, "moodle:percipioClientSecret: is not set, but other Percipio credentials are"],
     ["unknown region", { ...phase2, percipioRegion: "apac" }, "moodle:percipioRegion: must be 'us', 'eu' or 'custom'"],
     ["custom region without URLs", { ...phase2, percipioRegion: "custom" }, "moodle:percipioOauthUrl: is required with percipioRegion=custom"],
+    ["docker mode without a database password", { adminPassword: "x", mode: "docker" }, "moodle:dockerDatabasePassword: is not set"],
     ["token name too long", { ...phase1, tokenName: "x".repeat(51) }, "moodle:tokenName: must be at most 50 characters"],
   ])("%s", (_case, values, expected) => {
     it("is refused with a message naming the key and the fix", () => {

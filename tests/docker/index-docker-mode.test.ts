@@ -38,6 +38,12 @@ describe("moodle:mode=docker", () => {
     expect(byType("PercipioIntegration")).toHaveLength(1);
   });
 
+  it("passes the database password to the database container only as a secret", () => {
+    const db = byType("docker:index/container:Container").find((r) => r.inputs.name === "moodle-percipio-test-db")!;
+    expect(isSecretWire(db.inputs.envs)).toBe(true);
+    expect(JSON.stringify(unwrapSecret(db.inputs.envs))).toContain("db-Pass-123");
+  });
+
   it("points every integration resource at the container's site URL with its secret admin password", () => {
     const moodleResources = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/moodle:"));
     expect(moodleResources.map((r) => r.type.split(":").pop()).sort()).toEqual([
