@@ -116,10 +116,6 @@ export function paramArray(req: Request, name: string): string[] {
   return Array.isArray(v) ? v.map(String) : [String(v)];
 }
 
-export function hasParam(req: Request, name: string): boolean {
-  return param(req, name) !== undefined;
-}
-
 export function sesskeyOk(req: Request, s: Session | undefined): boolean {
   return !!s && param(req, "sesskey") === s.sesskey;
 }
