@@ -131,6 +131,24 @@ export const PERCIPIO_DEPENDENCIES = {
   },
 };
 
+/** Moodle 4.5 installs with analytics on; 5.0 with it off. */
+export function sectionsFor(moodleVersion: string): Record<string, SectionDef> {
+  return sections(moodleVersion === "4.5" ? "1" : "0");
+}
+
+/** A fresh site's values of every setting the double serves: core ($CFG) and per plugin. */
+export function settingDefaults(moodleVersion: string): { config: Record<string, string>; pluginConfig: Record<string, Record<string, string>> } {
+  const config: Record<string, string> = {};
+  const pluginConfig: Record<string, Record<string, string>> = {};
+  for (const section of Object.values(sectionsFor(moodleVersion))) {
+    for (const s of section.settings) {
+      if (s.plugin) (pluginConfig[s.plugin] ??= {})[s.name] = s.defaultValue;
+      else config[s.name] = s.defaultValue;
+    }
+  }
+  return { config, pluginConfig };
+}
+
 export function sections(analyticsDefault: "0" | "1"): Record<string, SectionDef> {
   return {
     optionalsubsystems: {

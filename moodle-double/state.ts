@@ -1,6 +1,7 @@
 // The double's whole site as one JSON document, with atomic persistence to an optional file.
 import * as fs from "fs";
 import * as path from "path";
+import { settingDefaults } from "./settings-defs";
 import { MoodleDoubleVersion, VERSIONS } from "./versions";
 
 export interface DoubleUser {
@@ -80,52 +81,16 @@ export const DEFAULT_ADMIN_PASSWORD = "Admin-Pass-1!";
 
 export function defaultState(moodleVersion: MoodleDoubleVersion = "5.0", adminPassword = DEFAULT_ADMIN_PASSWORD): DoubleState {
   const v = VERSIONS[moodleVersion];
+  const defaults = settingDefaults(moodleVersion);
   return {
     moodleVersion,
     release: v.release,
     version: v.version,
     site: { fullname: v.siteFullname, shortname: v.siteShortname, timezone: "Europe/London" },
-    config: {
-      enablewebservices: "0",
-      enablewsdocumentation: "0",
-      enableoutcomes: "0",
-      usecomments: "1",
-      usetags: "1",
-      enablenotes: "1",
-      enableportfolios: "0",
-      enablestats: "0",
-      enablerssfeeds: "0",
-      enableblogs: "1",
-      mnet_dispatcher_mode: "off",
-      enablecompletion: "1",
-      enableavailability: "1",
-      enableplagiarism: "0",
-      enablebadges: "1",
-      enableglobalsearch: "0",
-      allowstealth: "0",
-      enableanalytics: moodleVersion === "4.5" ? "1" : "0",
-      messaging: "1",
-      enablecustomreports: "1",
-      allowemojipicker: "1",
-      enableaccessibilitytools: "1",
-      enablemobilewebservice: "0",
-    },
-    pluginConfig: {
-      core_competency: { enabled: "1" },
-      tool_moodlenet: { enablemoodlenet: "1" },
-      percipio: {
-        authenticationmethod: "service_account_bearer_token",
-        clientid: "",
-        clientsecret: "",
-        scope: "",
-        bearertoken: "",
-        oauthurl: "",
-        percipiourl: "",
-        organizationid: "",
-        piiinfo: "no",
-      },
-      mod_percipio: { version: "2022022124" },
-    },
+    // Every served setting at its default; enablewebservices is off and webserviceprotocols unset,
+    // as on a fresh site.
+    config: { enablewebservices: "0", ...defaults.config },
+    pluginConfig: { ...defaults.pluginConfig, mod_percipio: { version: "2022022124" } },
     users: [
       {
         id: 2,

@@ -1,7 +1,7 @@
 // admin/settings.php (all sections) and admin/webservice/protocols.php.
 import type { Express, Request, Response } from "express";
 import type { DoubleState } from "../state";
-import { SectionDef, SettingDef, inputName, sections, validParam } from "../settings-defs";
+import { SectionDef, SettingDef, inputName, sectionsFor, validParam } from "../settings-defs";
 import { SettingsView, settingsPage } from "../render/settings";
 import { PROTOCOLS } from "../render/webservice";
 import { DoubleContext, errorHtml, html, param, redirect, renderCtx, requireAdmin, sesskeyOk } from "./common";
@@ -20,7 +20,7 @@ function writeSetting(state: DoubleState, s: SettingDef, value: string): void {
 }
 
 function allSections(d: DoubleContext): Record<string, SectionDef> {
-  return sections(d.store.state.moodleVersion === "4.5" ? "1" : "0");
+  return sectionsFor(d.store.state.moodleVersion);
 }
 
 function storedValues(d: DoubleContext, section: SectionDef): Record<string, string> {
