@@ -138,7 +138,7 @@ describe("environments", () => {
 });
 
 describe("passwordProblem", () => {
-    it.each(["Admin-Pass-1!", "abcdefgh", "x.y:z@w_~^%+,/=#"])("accepts %s", (pw) => {
+    it.each(["Admin-Pass-1!", "abcdefgh", "x.y:z@w_~^%+,/=#"])("accepts password #%#", (pw) => {
         expect(passwordProblem(pw)).toBeUndefined();
     });
     it.each([
