@@ -235,6 +235,13 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
     try {
       const names = (await c.listTokens()).map((r) => r.name).filter((n) => n.startsWith(`${t.prefix}bulk-`));
       expect(names).toHaveLength(35);
+      // Ours sorts after the 35 (no expiry, newest id), so it is on the report's second page: capture,
+      // the duplicate check and deletion must all read past page one.
+      const created = await c.createToken({ name: `${t.prefix}paged`, userId: 2, serviceId });
+      expect(created.token).toMatch(HEX32);
+      await expect(c.createToken({ name: `${t.prefix}paged`, userId: 2, serviceId })).rejects.toThrow(/already exists/);
+      await c.deleteToken(created.row.id);
+      expect((ctl.state() as { tokens: { id: number }[] }).tokens.some((x) => x.id === created.row.id)).toBe(false);
     } finally {
       ctl.patchState({ tokens: before });
     }
