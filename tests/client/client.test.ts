@@ -247,6 +247,29 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
     }
   });
 
+  test("a service id Moodle has no record of reads as gone; an existing one reads back", async () => {
+    expect(await c.getService(987_654)).toBeUndefined();
+    expect(await c.getService(serviceId)).toMatchObject({ id: serviceId, shortname: "Percipio-API", builtin: true });
+  });
+
+  doubleTest(`a transient Moodle error page while reading services is an error, never a deleted service${doubleNote}`, async () => {
+    const ctl = t.control!;
+    const fc = new MoodleClient(t.conn, fast);
+    await fc.version();
+    const transient = { method: "GET", path: "/admin/webservice/service.php", kind: "error-page", times: 1 } as const;
+    try {
+      ctl.injectFault(transient);
+      await expect(fc.getService(serviceId)).rejects.toThrow(/Moodle said "Error reading from database"/);
+      ctl.injectFault(transient);
+      await expect(fc.listServices()).rejects.toThrow(/Moodle said "Error reading from database"/);
+      ctl.injectFault(transient);
+      await expect(fc.findService({ shortname: "Percipio-API" })).rejects.toThrow(/Moodle said "Error reading from database"/);
+    } finally {
+      ctl.clearFaults();
+    }
+    expect((await fc.findService({ shortname: "Percipio-API" }))?.id).toBe(serviceId);
+  });
+
   doubleTest(`names a forced password change instead of failing obscurely${doubleNote}`, async () => {
     const ctl = t.control!;
     const users = (ctl.state() as { users: { id: number; forcePasswordChange?: boolean }[] }).users;
