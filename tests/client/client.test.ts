@@ -1,9 +1,9 @@
 // One suite for the Moodle admin client, end to end against a target from tests/support/moodleTarget.ts:
 // the Moodle double (both imitated versions, plus fault injection) or, in acceptance mode, a real Moodle.
 // On a real site everything created carries a unique prefix and is removed, and changed settings are restored.
-import { MoodleClient } from "../../moodle/client";
+import { clearClientCache, clientFor, MoodleClient } from "../../moodle/client";
 import { MoodleRestClient } from "../../moodle/rest";
-import { MoodleError, MoodleRestError, MoodleValidationError, MoodleWebServicesUnavailableError } from "../../moodle/errors";
+import { MoodleError, MoodleLoginError, MoodleRestError, MoodleValidationError, MoodleWebServicesUnavailableError } from "../../moodle/errors";
 import type { PercipioSettings } from "../../moodle/types";
 import { DoubleVersion, FaultSpec, MoodleTarget, REAL_TARGET, startMoodleTarget } from "../support/moodleTarget";
 
@@ -268,6 +268,41 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
       ctl.clearFaults();
     }
     expect((await fc.findService({ shortname: "Percipio-API" }))?.id).toBe(serviceId);
+  });
+
+  doubleTest(`a wrong password costs one failed login POST per client, whatever calls, resources and timeouts follow${doubleNote}`, async () => {
+    const ctl = t.control!;
+    const wrong = { ...t.conn, password: `${t.conn.password}-wrong`, timeoutMs: 1000 };
+    const answeredLoginPosts = () => ctl.requests().filter((r) => r.method === "POST" && r.path.startsWith("/login/index.php") && r.status !== 0).length;
+    clearClientCache();
+    ctl.clearRequests();
+    try {
+      // A slow login page first (timed out once, retried) must not turn into a second password check.
+      ctl.injectFault({ method: "GET", path: "/login/index.php", kind: "timeout", times: 1 });
+      const first = clientFor(wrong, fast);
+      const err = await first.session().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MoodleLoginError);
+      expect((err as Error).message).toMatch(/Invalid login/);
+      expect(answeredLoginPosts()).toBe(1);
+      // Every later call, concurrent or not, and every other resource of the run fails fast with the same error.
+      const again = await Promise.all([
+        first.listTokens().catch((e: unknown) => e),
+        first.webServicesEnabled().catch((e: unknown) => e),
+        first.findService({ shortname: "Percipio-API" }).catch((e: unknown) => e),
+        clientFor({ ...wrong }, fast).session().catch((e: unknown) => e),
+      ]);
+      for (const e of again) expect((e as Error).message).toBe((err as Error).message);
+      expect(answeredLoginPosts()).toBe(1);
+      // A POST whose answer never came was not checked by Moodle; the retry is the one check.
+      clearClientCache();
+      ctl.clearRequests();
+      ctl.injectFault({ method: "POST", path: "/login/index.php", kind: "timeout", times: 1 });
+      await expect(clientFor(wrong, fast).session()).rejects.toBeInstanceOf(MoodleLoginError);
+      expect(answeredLoginPosts()).toBe(1);
+    } finally {
+      ctl.clearFaults();
+      clearClientCache();
+    }
   });
 
   doubleTest(`names a forced password change instead of failing obscurely${doubleNote}`, async () => {
