@@ -270,6 +270,26 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
     expect((await fc.findService({ shortname: "Percipio-API" }))?.id).toBe(serviceId);
   });
 
+  doubleTest(`a service deleted between the list and its edit form is left out; Moodle's missing-record codes read as gone${doubleNote}`, async () => {
+    const ctl = t.control!;
+    const fc = new MoodleClient(t.conn, fast);
+    await fc.version();
+    const missing = (errorcode: string) =>
+      ({ method: "GET", path: "/admin/webservice/service.php", kind: "error-page", message: "Can't find data record in database.", errorcode, times: 1 }) as const;
+    try {
+      // The list's first row is the mobile service (id 1); its edit form now says the record is gone.
+      ctl.injectFault(missing("invalidrecordunknown"));
+      const listed = await fc.listServices();
+      expect(listed.map((x) => x.id)).not.toContain(1);
+      expect(listed.find((x) => x.id === serviceId)).toMatchObject({ shortname: "Percipio-API" });
+      // dml_missing_record_exception names the table in some paths (invalidrecord): still gone.
+      ctl.injectFault(missing("invalidrecord"));
+      expect(await fc.getService(serviceId)).toBeUndefined();
+    } finally {
+      ctl.clearFaults();
+    }
+  });
+
   doubleTest(`a wrong password costs one failed login POST per client, whatever calls, resources and timeouts follow${doubleNote}`, async () => {
     const ctl = t.control!;
     const wrong = { ...t.conn, password: `${t.conn.password}-wrong`, timeoutMs: 1000 };
