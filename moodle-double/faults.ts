@@ -1,7 +1,7 @@
 // Fault injection and request log for tests.
 import type { NextFunction, Request, Response } from "express";
 
-export type FaultKind = "latency" | "status" | "reset" | "timeout" | "expire-session";
+export type FaultKind = "latency" | "status" | "reset" | "timeout" | "expire-session" | "error-page";
 
 export interface FaultSpec {
   /** Any method when omitted. */
@@ -13,6 +13,13 @@ export interface FaultSpec {
   status?: number;
   /** For kind "latency". */
   ms?: number;
+  /**
+   * For kind "error-page": Moodle's exception page (HTTP 404) with this message and error code instead of
+   * the real answer. Default: the page a failed database read shows ("Error reading from database",
+   * dmlreadexception), the typical transient error of a loaded site.
+   */
+  message?: string;
+  errorcode?: string;
   /** How many matching requests it applies to; unlimited when omitted. */
   times?: number;
 }
@@ -36,7 +43,7 @@ export class FaultStore {
   readonly hanging = new Set<Response>();
 
   add(f: FaultSpec): void {
-    const kinds: FaultKind[] = ["latency", "status", "reset", "timeout", "expire-session"];
+    const kinds: FaultKind[] = ["latency", "status", "reset", "timeout", "expire-session", "error-page"];
     if (!kinds.includes(f.kind)) throw new Error(`unknown fault kind ${String(f.kind)}`);
     if (typeof f.path !== "string" || !f.path.startsWith("/")) throw new Error("fault path must start with /");
     this.faults.push({ ...f, method: f.method?.toUpperCase(), remaining: f.times ?? Infinity });
@@ -85,10 +92,17 @@ export class RequestLog {
   }
 }
 
+export const TRANSIENT_ERROR = { message: "Error reading from database", errorcode: "dmlreadexception" };
+
 /**
- * Applies injected faults before routing. `expireSession` drops the session named by the request's cookie.
+ * Applies injected faults before routing. `expireSession` drops the session named by the request's cookie;
+ * `errorPage` answers with Moodle's exception page in the request's session.
  */
-export function faultMiddleware(faults: FaultStore, expireSession: (req: Request) => void) {
+export function faultMiddleware(
+  faults: FaultStore,
+  expireSession: (req: Request) => void,
+  errorPage: (req: Request, res: Response, message: string, errorcode: string) => void,
+) {
   return (req: Request, res: Response, next: NextFunction) => {
     const f = faults.take(req.method, req.path);
     if (!f) return next();
@@ -111,6 +125,9 @@ export function faultMiddleware(faults: FaultStore, expireSession: (req: Request
       case "expire-session":
         expireSession(req);
         next();
+        return;
+      case "error-page":
+        errorPage(req, res, f.message ?? TRANSIENT_ERROR.message, f.errorcode ?? TRANSIENT_ERROR.errorcode);
         return;
     }
   };

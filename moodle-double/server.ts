@@ -5,7 +5,7 @@ import type { StateStore } from "./state";
 import { SESSION_COOKIE, SessionStore } from "./sessions";
 import { FaultStore, RequestLog, faultMiddleware } from "./faults";
 import { DoubleControl } from "./control";
-import { DoubleContext, cookie } from "./routes/common";
+import { DoubleContext, cookie, errorHtml, session } from "./routes/common";
 import { loginRoutes } from "./routes/login";
 import { settingsRoutes } from "./routes/settings";
 import { serviceRoutes } from "./routes/services";
@@ -30,14 +30,18 @@ export function createApp(p: AppParts): Express {
   app.set("query parser", "simple");
   if (p.controlApi) controlRoutes(app, p.control);
   app.use(p.log.middleware());
+  const d: DoubleContext = { base: p.base, store: p.store, sessions: p.sessions };
   app.use(
-    faultMiddleware(p.faults, (req: Request) => {
-      const id = cookie(req, SESSION_COOKIE);
-      if (id) p.sessions.destroy(id);
-    }),
+    faultMiddleware(
+      p.faults,
+      (req: Request) => {
+        const id = cookie(req, SESSION_COOKIE);
+        if (id) p.sessions.destroy(id);
+      },
+      (req, res, message, errorcode) => errorHtml(d, res, session(d, req, res, false), message, errorcode),
+    ),
   );
   app.use(express.urlencoded({ extended: false, limit: "5mb", parameterLimit: 10000 }));
-  const d: DoubleContext = { base: p.base, store: p.store, sessions: p.sessions };
   loginRoutes(app, d);
   settingsRoutes(app, d);
   serviceRoutes(app, d);

@@ -11,7 +11,7 @@ import type {
   SessionInfo,
   TokenRow,
 } from "./types";
-import { HttpOptions, MoodleHttp } from "./http";
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, HttpOptions, MoodleHttp } from "./http";
 import { MoodleSession } from "./session";
 import * as site from "./siteSettings";
 import * as protocols from "./protocols";
@@ -134,12 +134,33 @@ export class MoodleClient implements MoodleAdmin {
 
 const cache = new Map<string, MoodleClient>();
 
-function cacheKey(conn: MoodleConnection): string {
-  return `${conn.url.replace(/\/+$/, "").toLowerCase()}\u0000${conn.username.toLowerCase()}`;
+/** The site root as one string: scheme and host case-insensitive (URL parsing lower-cases them), path as given, no trailing slash. */
+function siteRoot(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return url; // the client's constructor reports the invalid URL
+  }
 }
 
 /**
- * One client per (url, username) in this process, so a Pulumi run logs in once per Moodle.
+ * Everything that makes two connections the same: site, admin account (Moodle lower-cases usernames at
+ * login) and the transport settings, unset ones meaning their defaults.
+ */
+function cacheKey(conn: MoodleConnection): string {
+  return JSON.stringify([
+    siteRoot(conn.url),
+    conn.username.toLowerCase(),
+    conn.allowHttp ?? false,
+    conn.caCertPem ?? "",
+    conn.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    conn.retries ?? DEFAULT_RETRIES,
+  ]);
+}
+
+/**
+ * One client per connection in this process, so a Pulumi run logs in once per Moodle.
  * A different password (rotated credentials) replaces the cached client.
  */
 export function clientFor(conn: MoodleConnection, opts: MoodleClientOptions = {}): MoodleClient {

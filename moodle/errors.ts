@@ -61,6 +61,9 @@ export class MoodleTokenExistsError extends MoodleError {
   }
 }
 
+/** Moodle's own "no such record" answer (dml_missing_record_exception): the thing asked for does not exist. */
+export class MoodleRecordMissingError extends MoodleError {}
+
 /** A write Moodle acknowledged but that did not show up on read-back. */
 export class MoodleNotAppliedError extends MoodleError {}
 

@@ -72,6 +72,9 @@ export function encodeForm(form: Form): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_RETRIES = 3;
+
 export class MoodleHttp {
   readonly base: URL;
   readonly timeoutMs: number;
@@ -102,8 +105,8 @@ export class MoodleHttp {
       );
     }
     this.base = base;
-    this.timeoutMs = conn.timeoutMs ?? 30_000;
-    this.retries = conn.retries ?? 3;
+    this.timeoutMs = conn.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.retries = conn.retries ?? DEFAULT_RETRIES;
     this.log = opts.log ?? (() => undefined);
     this.retryBaseMs = opts.retryBaseMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;

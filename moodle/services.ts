@@ -1,7 +1,7 @@
 // Site administration > Server > Web services > External services: find a service, switch it on/off,
 // manage its authorised users. Built-in services (declared by a plugin) freeze "Authorised users only".
 import type { AuthorisedUser, ExternalService } from "./types";
-import { MoodleError, MoodleNotAppliedError } from "./errors";
+import { MoodleError, MoodleNotAppliedError, MoodleRecordMissingError } from "./errors";
 import { parseErrorPage } from "./parsers/common";
 import { parseServiceEditForm, parseServiceList, parseServiceUsers, ServiceEditForm, ServiceUsersPage } from "./parsers/services";
 import { settingsPath } from "./adminPages";
@@ -10,14 +10,25 @@ import type { MoodleSession } from "./session";
 const EDIT_PATH = "/admin/webservice/service.php";
 const USERS_PATH = "/admin/webservice/service_users.php";
 
+/**
+ * Error codes of dml_missing_record_exception, which service.php throws for an id with no record
+ * (get_external_service_by_id(..., MUST_EXIST)). Codes, not messages: they do not depend on the admin's language.
+ */
+const MISSING_RECORD_CODES = new Set(["invalidrecordunknown", "invalidrecord"]);
+
+/**
+ * The service's edit form. Throws MoodleRecordMissingError only when Moodle says the record does not exist;
+ * any other error page (a failed database read, a timeout page) is a plain MoodleError, never "gone".
+ */
 export async function readServiceEditForm(session: MoodleSession, serviceId: number, step = "read external service"): Promise<ServiceEditForm> {
   const page = await session.request({ step, path: `${EDIT_PATH}?id=${serviceId}` });
   const form = page.status === 200 ? parseServiceEditForm(page.body) : undefined;
-  if (!form || form.id !== serviceId) {
-    const err = parseErrorPage(page.body);
-    throw new MoodleError(step, EDIT_PATH, err ? `service id ${serviceId}: Moodle said "${err.message}"` : `no edit form for service id ${serviceId} (HTTP ${page.status})`);
-  }
-  return form;
+  if (form && form.id === serviceId) return form;
+  const err = parseErrorPage(page.body);
+  if (!err) throw new MoodleError(step, EDIT_PATH, `no edit form for service id ${serviceId} (HTTP ${page.status})`);
+  const detail = `service id ${serviceId}: Moodle said "${err.message}"`;
+  if (MISSING_RECORD_CODES.has(err.errorcode ?? "")) throw new MoodleRecordMissingError(step, EDIT_PATH, detail);
+  throw new MoodleError(step, EDIT_PATH, detail);
 }
 
 export async function listServices(session: MoodleSession): Promise<ExternalService[]> {
@@ -26,39 +37,42 @@ export async function listServices(session: MoodleSession): Promise<ExternalServ
   if (page.status !== 200 || !page.body.includes("builtinservices")) {
     throw new MoodleError(step, "/admin/settings.php", `no external services page (HTTP ${page.status})`);
   }
-  const services = parseServiceList(page.body);
+  const listed = parseServiceList(page.body);
+  const services: ExternalService[] = [];
   // The list has no shortname column; the edit form has it (read-only for built-in services).
-  for (const s of services) {
+  for (const s of listed) {
+    let form: ServiceEditForm;
     try {
-      const form = await readServiceEditForm(session, s.id, step);
-      s.shortname = form.shortname;
-      s.enabled = form.enabled;
-      s.restrictedUsers = form.restrictedUsers;
+      form = await readServiceEditForm(session, s.id, step);
     } catch (e) {
-      if (!(e instanceof MoodleError) || e.constructor !== MoodleError) throw e;
+      // Deleted between the list and its edit form: it is gone. Any other failure is the caller's to see.
+      if (e instanceof MoodleRecordMissingError) continue;
+      throw e;
     }
+    services.push({ ...s, shortname: form.shortname, enabled: form.enabled, restrictedUsers: form.restrictedUsers });
   }
   return services;
 }
 
+/** The service, or undefined only when Moodle says it has no such record. */
 export async function getService(session: MoodleSession, serviceId: number): Promise<ExternalService | undefined> {
-  const step = "read external service";
-  const page = await session.request({ step, path: `${EDIT_PATH}?id=${serviceId}` });
-  const form = page.status === 200 ? parseServiceEditForm(page.body) : undefined;
-  if (form && form.id === serviceId) {
-    return {
-      id: form.id,
-      name: form.name,
-      shortname: form.shortname,
-      // The edit form does not name the component; a frozen restriction is what marks a built-in service.
-      component: "",
-      builtin: form.restrictedUsersFrozen,
-      enabled: form.enabled,
-      restrictedUsers: form.restrictedUsers,
-    };
+  let form: ServiceEditForm;
+  try {
+    form = await readServiceEditForm(session, serviceId);
+  } catch (e) {
+    if (e instanceof MoodleRecordMissingError) return undefined;
+    throw e;
   }
-  if (parseErrorPage(page.body)) return undefined;
-  throw new MoodleError(step, EDIT_PATH, `no edit form for service id ${serviceId} (HTTP ${page.status})`);
+  return {
+    id: form.id,
+    name: form.name,
+    shortname: form.shortname,
+    // The edit form does not name the component; a frozen restriction is what marks a built-in service.
+    component: "",
+    builtin: form.restrictedUsersFrozen,
+    enabled: form.enabled,
+    restrictedUsers: form.restrictedUsers,
+  };
 }
 
 export async function findService(session: MoodleSession, key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {

@@ -63,11 +63,23 @@ export function forcedPageFor(sitePath: string): string | undefined {
   return undefined;
 }
 
+/** Whether a response starts a new Moodle session (Set-Cookie MoodleSession…=). A refused password does not. */
+function replacesSession(res: HttpResponse): boolean {
+  const set = res.headers["set-cookie"];
+  return (Array.isArray(set) ? set : set ? [set] : []).some((c) => /^MoodleSession[^=]*=/.test(c));
+}
+
 export class MoodleSession {
   private current?: SessionState;
   private pending?: Promise<SessionState>;
   /** Bumped per login so concurrent callers that saw the same expiry log in only once. */
   private generation = 0;
+  /**
+   * Moodle checked the password and refused it. Kept for the client's lifetime: every later login fails
+   * fast with this error, so a run costs one failed login (lockout policies count them), however many
+   * resources and retries follow.
+   */
+  private rejected?: MoodleLoginError;
 
   constructor(
     readonly http: MoodleHttp,
@@ -88,6 +100,7 @@ export class MoodleSession {
 
   /** Logs in unless another caller already did so after generation `seen`. */
   private relogin(seen: number): Promise<SessionState> {
+    if (this.rejected) return Promise.reject(this.rejected);
     if (this.generation !== seen && this.current) return Promise.resolve(this.current);
     if (!this.pending) {
       this.current = undefined;
@@ -178,12 +191,14 @@ export class MoodleSession {
       try {
         return await this.loginOnce();
       } catch (e) {
+        if (e instanceof MoodleLoginError) {
+          this.rejected = e;
+          throw e;
+        }
         // The whole login is safe to redo from a fresh GET: a lost POST answer only cost a session id.
-        // A session that vanished between login and landing (server restart, expiry race) also warrants one more try.
-        // Moodle answers a logintoken whose session vanished between form and POST exactly like a wrong
-        // password, so one fresh attempt is made before blaming the credentials (at most one extra failed
-        // login per run, which matters only with a very low lockout threshold).
-        const lostSession = (e instanceof MoodleSessionError || e instanceof MoodleLoginError) && attempt === 0;
+        // A session that vanished between form and POST (Moodle then never checked the password) or between
+        // login and landing (server restart, expiry race) warrants one more try.
+        const lostSession = e instanceof MoodleSessionError && attempt === 0;
         if ((e instanceof MoodleTransportError || lostSession) && attempt < Math.max(retries, 1)) {
           this.log(`log in: ${e.detail}; starting the login again`);
           await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
@@ -221,6 +236,11 @@ export class MoodleSession {
     const target = post.location ? this.http.sitePath(post.location) : undefined;
     if (post.status >= 300 && post.status < 400 && target?.includes("testsession=")) {
       return this.landing(target);
+    }
+    if (target?.includes("loginredirect=1") && replacesSession(post)) {
+      // Moodle starts a new session (session_regenerate_id) when the cookie's session is gone, and then
+      // refuses the logintoken before looking at the password: not a failed attempt, and worth one retry.
+      throw new MoodleSessionError(step, LOGIN_PATH, "the login form's session ended before the form was sent (Moodle restarted, or cookies are not kept?)");
     }
     if (target?.includes("loginredirect=1") || (post.status === 200 && parseLoginPage(post.body).errorMessage)) {
       let message = parseLoginPage(post.body).errorMessage;

@@ -85,7 +85,42 @@ function fullname(u?: DoubleUser): string {
   return u ? `${u.firstname} ${u.lastname}` : "";
 }
 
-export function tokensListPage(ctx: RenderCtx, rows: TokenListRow[], newToken?: { name: string; token: string }): string {
+/**
+ * Moodle's paging bar under a dynamic table. Its links point at the site root ("…/?page=1"), not at
+ * tokens.php, exactly as recorded on 5.0.6+; `page` is 0-based, data-page-number 1-based.
+ */
+function pagingBar(ctx: RenderCtx, page: number, pages: number): string {
+  const hidden = bs(ctx).hidden;
+  const item = (target: number, label: string, text: string, cls = "page-item") => `                <li class="${cls}" data-page-number="${target + 1}">
+                    <a href="${ctx.base}/?page=${target}" class="page-link">
+                        <span aria-hidden="true">${label}</span>
+                        <span class="${hidden}">${text}</span>
+                    </a>
+                </li>`;
+  const items: string[] = [];
+  if (page > 0) items.push(item(page - 1, "&laquo;", "Previous page"));
+  for (let p = 0; p < pages; p++) {
+    items.push(
+      p === page
+        ? `                <li class="page-item active" data-page-number="${p + 1}">
+                    <a href="#" class="page-link" aria-current="page">
+                        <span aria-hidden="true">${p + 1}</span>
+                        <span class="${hidden}">Page ${p + 1}</span>
+                    </a>
+                </li>`
+        : item(p, String(p + 1), `Page ${p + 1}`, "page-item "),
+    );
+  }
+  if (page < pages - 1) items.push(item(page + 1, "&raquo;", "Next page"));
+  return `<nav aria-label="Page" class="pagination pagination-centered justify-content-center">
+        <ul class="mt-1 pagination flex-wrap justify-content-center" data-page-size="${PAGE_SIZE}">
+${items.join("\n")}
+        </ul>
+    </nav>`;
+}
+
+/** One page (0-based `pageIndex`, 30 rows, as Moodle's report builder) of the token report. */
+export function tokensListPage(ctx: RenderCtx, rows: TokenListRow[], newToken?: { name: string; token: string }, pageIndex = 0): string {
   const b4 = vinfo(ctx).bs4;
   const tz = ctx.state.site.timezone;
   const once = newToken
@@ -108,7 +143,7 @@ export function tokensListPage(ctx: RenderCtx, rows: TokenListRow[], newToken?: 
   if (sorted.length === 0) {
     table = notification(ctx, "info", "Nothing to display", false);
   } else {
-    const trs = sorted.map((row, r) => {
+    const trs = sorted.slice(pageIndex * PAGE_SIZE, (pageIndex + 1) * PAGE_SIZE).map((row, r) => {
       const t = row.token;
       const userLink = row.user ? `<a href="${ctx.base}/user/profile.php?id=${row.user.id}">${esc(fullname(row.user))}</a>` : "";
       const creatorLink = row.creator ? `<a href="${ctx.base}/user/profile.php?id=${row.creator.id}">${esc(fullname(row.creator))}</a>` : "";
@@ -129,12 +164,16 @@ export function tokensListPage(ctx: RenderCtx, rows: TokenListRow[], newToken?: 
       ];
       return `<tr class="" id="system-report-table-1_r${r}">${cells.map((c, i) => cell(r, i, c)).join("")}</tr>`;
     });
-    for (let r = sorted.length; r < PAGE_SIZE; r++) {
+    for (let r = trs.length; r < PAGE_SIZE; r++) {
       trs.push(`<tr class="emptyrow" id="system-report-table-1_r${r}">${Array.from({ length: 10 }, (_, i) => cell(r, i, "")).join("")}</tr>`);
     }
     table = `<div${b4 ? "" : ' class="table-responsive"'}><table class="flexible table table-striped table-hover generaltable generalbox reportbuilder-table reportbuilder-table" data-region="reportbuilder-table"><caption class="${
       bs(ctx).hidden
     }">Tokens</caption>${header(ctx)}<tbody>${trs.join("")}</tbody></table></div>`;
+    const pages = Math.ceil(sorted.length / PAGE_SIZE);
+    if (pages > 1) {
+      table += `${pagingBar(ctx, pageIndex, pages)}<a data-action="showcount" data-target-page-size="5000" href="${ctx.base}/admin/webservice/tokens.php?perpage=5000">Show all ${sorted.length}</a>`;
+    }
   }
   const reportAttrs = b4
     ? `data-region="core_reportbuilder/report"
@@ -157,7 +196,7 @@ export function tokensListPage(ctx: RenderCtx, rows: TokenListRow[], newToken?: 
         ${reportAttrs}
         >
             <div class="reportbuilder-wrapper">
-                <div class="mt-2"><div class="table-dynamic position-relative" data-region="core_table/dynamic" data-table-handler="system_report_table" data-table-component="core_reportbuilder" data-table-uniqueid="system-report-table-1" data-table-page-number="1" data-table-page-size="${PAGE_SIZE}" data-table-default-per-page="${PAGE_SIZE}" data-table-total-rows="${sorted.length}">${table}</div></div>
+                <div class="mt-2"><div class="table-dynamic position-relative" data-region="core_table/dynamic" data-table-handler="system_report_table" data-table-component="core_reportbuilder" data-table-uniqueid="system-report-table-1" data-table-page-number="${pageIndex + 1}" data-table-page-size="${PAGE_SIZE}" data-table-default-per-page="${PAGE_SIZE}" data-table-total-rows="${sorted.length}">${table}</div></div>
             </div>
 </div>`;
   return page(ctx, { title: TITLE, bodyId: "page-admin-webservice-tokens", bodyClass: TOKENS_BODY, main });

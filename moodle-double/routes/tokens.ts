@@ -32,10 +32,16 @@ function listRows(d: DoubleContext): TokenListRow[] {
   }));
 }
 
-function showList(d: DoubleContext, res: Response, s: Session): void {
+/** Flexible tables read a 0-based ?page=N as PARAM_INT (anything else is page 0); ?perpage is left to JavaScript. */
+function pageParam(req: Request): number {
+  const raw = param(req, "page") ?? "";
+  return /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : 0;
+}
+
+function showList(d: DoubleContext, req: Request, res: Response, s: Session): void {
   const newToken = s.flash.newToken;
   s.flash.newToken = undefined;
-  html(res, 200, tokensListPage(renderCtx(d, s), listRows(d), newToken));
+  html(res, 200, tokensListPage(renderCtx(d, s), listRows(d), newToken, pageParam(req)));
 }
 
 function createForm(d: DoubleContext, res: Response, s: Session, values: TokenFormValues, alert?: string): void {
@@ -162,7 +168,7 @@ export function tokenRoutes(app: Express, d: DoubleContext): void {
       handleDelete(d, req, res, a.s);
       return;
     }
-    showList(d, res, a.s);
+    showList(d, req, res, a.s);
   };
   app.get("/admin/webservice/tokens.php", handler);
   app.post("/admin/webservice/tokens.php", handler);

@@ -129,6 +129,15 @@ describe("moodle double: admin settings, protocols, services", () => {
     expect((await ctx.b.get("/admin/webservice/service.php?id=99")).status).toBe(404);
   });
 
+  test("service.php with an id that does not exist: Moodle's missing-record page (get_external_service_by_id MUST_EXIST)", async () => {
+    // dml_missing_record_exception without a table name: error code invalidrecordunknown, lang string
+    // "Can't find data record in database.", HTTP 404 like every Moodle exception page.
+    const gone = await ctx.b.get("/admin/webservice/service.php?id=99");
+    expect(gone.status).toBe(404);
+    expect($(gone.body)("p.errormessage").text()).toBe("Can't find data record in database.");
+    expect($(gone.body)("p.errorcode a").attr("href")).toBe("https://docs.moodle.org/500/en/error/moodle/invalidrecordunknown");
+  });
+
   test("custom service: add form creates a service whose restrictedusers is editable", async () => {
     const r = await ctx.b.post("/admin/webservice/service.php", {
       id: "0",

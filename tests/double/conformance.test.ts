@@ -340,3 +340,87 @@ describe.each([["5.0"], ["4.5"]] as const)("conformance with recorded Moodle %s 
     expect(mine.$("span.error").length).toBe(r.$("span.error").length);
   });
 });
+
+describe("conformance with the recorded 5.0 token report of 45 tokens (e14 page 0, e15 page 1)", () => {
+  let d: MoodleDouble;
+  let b: Browser;
+  const SERVICE_ID = 3;
+
+  beforeAll(async () => {
+    d = await startMoodleDouble({ moodleVersion: "5.0" });
+    // The recording site's 45 tokens: bulk-001 … bulk-045, created in that order, no expiry, never used.
+    d.control.patchState({
+      tokens: Array.from({ length: 45 }, (_, i) => ({
+        id: i + 1,
+        token: (i + 1).toString(16).padStart(32, "0"),
+        name: `bulk-${String(i + 1).padStart(3, "0")}`,
+        userId: 2,
+        serviceId: SERVICE_ID,
+        iprestriction: "",
+        validuntil: 0,
+        lastaccess: 0,
+        creatorId: 2,
+        timecreated: 1_700_000_000 + i,
+      })),
+    });
+    b = new Browser(d.url);
+    await b.login();
+  });
+  afterAll(() => d.stop());
+
+  const report = (p: Page) => {
+    const dyn = p.$(".table-dynamic");
+    return ["data-table-total-rows", "data-table-page-number", "data-table-page-size", "data-table-default-per-page"].map((a) => `${a}=${dyn.attr(a)}`);
+  };
+  const pagingBar = (p: Page) => [
+    p.$("nav.pagination").attr("aria-label"),
+    p.$("nav.pagination ul").attr("data-page-size"),
+    ...p
+      .$("nav.pagination li")
+      .map((_, li) => {
+        const a = p.$(li).find("a");
+        return `${p.$(li).attr("class")}|${p.$(li).attr("data-page-number")}|${p.norm(a.attr("href"))}|${a.attr("aria-current") ?? ""}|${p.norm(a.text())}`;
+      })
+      .get(),
+  ];
+  const showAll = (p: Page) => {
+    const a = p.$('a[data-action="showcount"]');
+    return `${p.norm(a.attr("href"))}|${a.attr("data-target-page-size")}|${p.norm(a.text())}`;
+  };
+  const rows = (p: Page) =>
+    p
+      .$("table.reportbuilder-table tbody tr")
+      .map((_, tr) => {
+        const cells = p.$(tr).children("td").slice(0, 9).map((__, td) => p.norm(p.$(td).text())).get();
+        const del = p.norm(p.$(tr).find("a.menu-action").attr("href"));
+        return `${p.$(tr).attr("id")}|${p.$(tr).attr("class")}|${cells.join("|")}|${del}`;
+      })
+      .get();
+
+  test.each([
+    ["e14-tokens-list-45-page0", "/admin/webservice/tokens.php"],
+    ["e15-tokens-list-45-page1", "/admin/webservice/tokens.php?page=1"],
+  ])("%s: totals, paging bar, 'Show all', rows and delete links", async (name, url) => {
+    const r = recorded(name);
+    const mine = wrap((await b.get(url)).body, d.url);
+    expect(report(mine)).toEqual(report(r));
+    expect(pagingBar(mine)).toEqual(pagingBar(r));
+    expect(showAll(mine)).toEqual(showAll(r));
+    expect(rows(mine)).toEqual(rows(r));
+  });
+
+  test("a single page has neither paging bar nor 'Show all' (e5: one token)", async () => {
+    const r = recorded("e5-tokens-list-new");
+    const state = d.control.state() as { tokens: unknown[] };
+    const all = state.tokens;
+    d.control.patchState({ tokens: all.slice(0, 1) });
+    try {
+      const mine = wrap((await b.get("/admin/webservice/tokens.php")).body, d.url);
+      expect(mine.$("nav.pagination").length).toBe(r.$("nav.pagination").length);
+      expect(mine.$('a[data-action="showcount"]').length).toBe(r.$('a[data-action="showcount"]').length);
+      expect(report(mine)).toEqual(report(r));
+    } finally {
+      d.control.patchState({ tokens: all });
+    }
+  });
+});

@@ -98,6 +98,20 @@ describe("moodle double: control API, faults, persistence", () => {
       expect(r.location).toBe(`${d.url}/login/index.php`);
     });
 
+    test("fault: error-page answers with Moodle's exception page in the caller's session, then the site recovers", async () => {
+      const b = new Browser(d.url);
+      await b.login();
+      d.control.injectFault({ method: "GET", path: "/admin/webservice/service.php", kind: "error-page", times: 1 });
+      const r = await b.get("/admin/webservice/service.php?id=3");
+      expect(r.status).toBe(404);
+      expect($(r.body)("p.errormessage").text()).toBe("Error reading from database");
+      expect($(r.body)("p.errorcode a").attr("href")).toMatch(/\/error\/moodle\/dmlreadexception$/);
+      expect($(r.body)("title").text()).toMatch(/^Error \| /);
+      expect((await b.get("/admin/webservice/service.php?id=3")).status).toBe(200);
+      d.control.injectFault({ path: "/admin/", kind: "error-page", message: "Some other failure", errorcode: "generalexceptionmessage", times: 1 });
+      expect($((await b.get("/admin/settings.php?section=externalservices")).body)("p.errormessage").text()).toBe("Some other failure");
+    });
+
     test("bad fault specs are refused", async () => {
       expect((await raw(`${d.url}/__control/faults`, "POST", { path: "/x", kind: "explode" })).status).toBe(400);
     });

@@ -17,6 +17,45 @@ describe("clientFor", () => {
     expect(a).toBeInstanceOf(MoodleClient);
   });
 
+  test("the URL's scheme and host are case-insensitive, its path is not; a trailing slash does not matter", () => {
+    const sub = { ...base, url: "https://moodle.example.com/Moodle" };
+    const a = clientFor(sub);
+    expect(clientFor({ ...sub, url: "HTTPS://Moodle.Example.COM/Moodle/" })).toBe(a);
+    expect(clientFor({ ...sub, url: "https://moodle.example.com:443/Moodle" })).toBe(a);
+    expect(clientFor({ ...sub, url: "https://moodle.example.com/moodle" })).not.toBe(a);
+    expect(clientFor({ ...sub, url: "https://moodle.example.com/Moodle/x" })).not.toBe(a);
+    expect(clientFor({ ...sub, url: "https://moodle.example.com:8443/Moodle" })).not.toBe(a);
+  });
+
+  test("every connection setting is part of the key: CA, allow-http, timeout, retries", () => {
+    const a = clientFor(base);
+    const variants = [
+      { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" },
+      { allowHttp: true },
+      { timeoutMs: 5_000 },
+      { retries: 0 },
+    ];
+    for (const v of variants) {
+      const other = clientFor({ ...base, ...v });
+      expect(other).not.toBe(a);
+      expect(clientFor({ ...base, ...v })).toBe(other);
+    }
+    // Unset settings mean the defaults: the same connection.
+    expect(clientFor({ ...base, allowHttp: false, timeoutMs: 30_000, retries: 3 })).toBe(a);
+    expect(clientFor(base)).toBe(a);
+  });
+
+  test("a client cached for one admin user is never handed out for another", () => {
+    const a = clientFor(base);
+    const b = clientFor({ ...base, username: "manager" });
+    expect(b).not.toBe(a);
+    expect(b.username).toBe("manager");
+    expect(clientFor(base)).toBe(a);
+    expect(clientFor(base).username).toBe("admin");
+    // Moodle lower-cases usernames at login: "Admin" is the same account.
+    expect(clientFor({ ...base, username: "Admin" })).toBe(a);
+  });
+
   test("a different password replaces the cached client", () => {
     const a = clientFor(base);
     const b = clientFor({ ...base, password: "two" });

@@ -245,12 +245,17 @@ describe("session", () => {
 
   test("bad password: MoodleLoginError with Moodle's words and no password", async () => {
     const bad = { ...conn(f), password: "Wrong-Pass-99" };
-    const err = await new MoodleSession(new MoodleHttp(bad, fast), bad).ensure().catch((e) => e);
+    const s = new MoodleSession(new MoodleHttp(bad, fast), bad);
+    const err = await s.ensure().catch((e) => e);
     expect(err).toBeInstanceOf(MoodleLoginError);
     expect(err.message).toContain("Invalid login, please try again");
     expect(err.message).not.toContain("Wrong-Pass-99");
-    // One fresh retry: a stale logintoken gets the same answer as a wrong password.
-    expect(f.hits["POST /login/index.php"]).toBe(2);
+    // The session was alive (no new session cookie), so Moodle checked the password: no second attempt,
+    // and none later either (lockout policies count failed logins).
+    expect(f.hits["POST /login/index.php"]).toBe(1);
+    await expect(s.ensure()).rejects.toBe(err);
+    await expect(s.request({ step: "x", path: "/admin/settings.php" })).rejects.toBe(err);
+    expect(f.hits["POST /login/index.php"]).toBe(1);
   });
 
   test("forced password change after login", async () => {
