@@ -1,0 +1,53 @@
+// Mutation testing (`npm run mutation`): StrykerJS changes the production code one small edit at a
+// time and checks that a fast suite fails for each edit. The engine suites (tests/engine, minutes
+// each) are left out so a full run fits in 20 minutes on a 2-core machine.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+module.exports = {
+  packageManager: "npm",
+  testRunner: "jest",
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  mutate: [
+    "providers/**/*.ts",
+    // The serialized shim is what Pulumi writes into state and must stay unchanged; only the engine
+    // suite runs it (as does loader.js, which is plain JS).
+    "!providers/shim.ts",
+    "moodle/**/*.ts",
+    "config/**/*.ts",
+    "components/PercipioIntegration.ts",
+    "percipio/**/*.ts",
+  ],
+  jest: {
+    projectType: "custom",
+    configFile: "jest.config.js",
+    // Only the fast suites: no engine, and of the Docker suites only the config ones (seconds).
+    config: {
+      testMatch: [
+        "<rootDir>/tests/{moodle,client,double,providers,config}/**/*.test.ts",
+        "<rootDir>/tests/docker/config*.test.ts",
+      ],
+    },
+    enableFindRelatedTests: false,
+  },
+  // Each mutant runs only the tests that executed its code in the initial run.
+  coverageAnalysis: "perTest",
+  // ts-jest only transpiles (isolatedModules); the checker turns mutants that do not compile into
+  // CompileError instead of running tests on them, and the mutated files skip type checks in jest.
+  disableTypeChecks: "{providers,moodle,config,components,percipio}/**/*.ts",
+  // Results are reused for mutants whose code and covering tests did not change since the last run
+  // on this machine. The file is a local cache (git-ignored): committing it would make every branch
+  // conflict on it, and a fresh full run fits the time budget anyway.
+  incremental: true,
+  incrementalFile: "reports/mutation/stryker-incremental.json",
+  // 2 cores: one jest runner per core; the type checker shares them.
+  concurrency: 2,
+  timeoutFactor: 2,
+  timeoutMS: 10000,
+  reporters: ["html", "json", "clear-text", "progress"],
+  htmlReporter: { fileName: "reports/mutation/mutation.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  thresholds: { high: 90, low: 85, break: 85 },
+  tempDirName: ".stryker-tmp",
+  ignorePatterns: [".pulumi-local", "reports", "coverage", "bin", ".stryker-tmp"],
+  cleanTempDir: "always",
+};
