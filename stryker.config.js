@@ -48,6 +48,9 @@ module.exports = {
   incrementalFile: "reports/mutation/stryker-incremental.json",
   // 2 cores: one jest runner per core; the type checker shares them.
   concurrency: 2,
+  // Jest runs every covering test of a mutant anyway; with this the report lists all the tests that
+  // kill each mutant (not only the first), which shows what each suite protects.
+  disableBail: true,
   timeoutFactor: 2,
   timeoutMS: 10000,
   reporters: ["html", "json", "clear-text", "progress"],
