@@ -181,10 +181,11 @@ describe("admin settings form", () => {
         '<input type="hidden" name="s__on" value="0"><input type="checkbox" name="s__on" value="1" checked>' +
           '<input type="hidden" name="s__off" value="0"><input type="checkbox" name="s__off" value="1">' +
           '<input type="checkbox" name="s__bare" checked><input type="checkbox" name="s__lonely">' +
-          '<input type="RADIO" name="s__r" value="a"><input type="radio" name="s__r" value="b" checked>',
+          '<input type="RADIO" name="s__r" value="a"><input type="radio" name="s__r" value="b" checked>' +
+          '<input type="CHECKBOX" name="s__upper" checked>',
       ),
     );
-    expect(p.values).toMatchObject({ s__on: "1", s__off: "0", s__bare: "on", s__lonely: "", s__r: "b" });
+    expect(p.values).toMatchObject({ s__on: "1", s__off: "0", s__bare: "on", s__lonely: "", s__r: "b", s__upper: "on" });
   });
 
   test("text inputs without a type or value, textareas; buttons are not values", () => {
