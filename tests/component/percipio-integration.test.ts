@@ -1,7 +1,16 @@
 // PercipioIntegration under Pulumi mocks: which resources the procedure registers with which inputs,
 // and the outputs users rely on (the handoff document sent to Skillsoft, next steps, secrecy).
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretOutput, isSecretWire, unwrapSecret, valueOf } from "../docker/helpers/mocks";
+import { isSecretOutput, isSecretWire, unwrapSecret, valueOf as resolved } from "../docker/helpers/mocks";
+
+/** An output's value, or a failure after 3 s: a broken graph fails the test instead of hanging it. */
+function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the output never resolved")), 3000);
+  });
+  return Promise.race([resolved(output), timeout]).finally(() => clearTimeout(timer));
+}
 
 interface Registered {
   type: string;
