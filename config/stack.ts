@@ -234,8 +234,9 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     if (!preset && region !== "custom") fail("percipioRegion", `must be 'us', 'eu' or 'custom', got '${region}'. Example: pulumi config set moodle:percipioRegion eu`);
     const oauthRaw = str("percipioOauthUrl") || preset?.oauthUrl || "";
     const apiRaw = str("percipioApiUrl") || preset?.apiUrl || "";
-    if (!oauthRaw) fail("percipioOauthUrl", `is required with percipioRegion=custom. Example: ${PERCIPIO_REGIONS.us.oauthUrl}`);
-    if (!apiRaw) fail("percipioApiUrl", `is required with percipioRegion=custom. Example: ${PERCIPIO_REGIONS.us.apiUrl}`);
+    // An unknown region is reported as such, not as a custom region without URLs.
+    if (!oauthRaw && region === "custom") fail("percipioOauthUrl", `is required with percipioRegion=custom. Example: ${PERCIPIO_REGIONS.us.oauthUrl}`);
+    if (!apiRaw && region === "custom") fail("percipioApiUrl", `is required with percipioRegion=custom. Example: ${PERCIPIO_REGIONS.us.apiUrl}`);
     percipio = {
       clientId,
       clientSecret,
@@ -257,6 +258,8 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     }
   }
   const dockerDatabasePassword = secret("dockerDatabasePassword", mode === "docker");
+  // Read before the problems are reported, so a bad value is one of them.
+  const adoptExisting = bool("adoptExistingToken", false);
 
   if (problems.length) throw new StackConfigError(problems);
   return {
@@ -269,7 +272,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
       ipRestriction: ipRestriction.join(","),
       validUntil,
       rotation: str("tokenRotation", "1"),
-      adoptExisting: bool("adoptExistingToken", false),
+      adoptExisting,
     },
     percipio,
     dockerRaw,

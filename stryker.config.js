@@ -1,0 +1,63 @@
+// Mutation testing (`npm run mutation`): StrykerJS changes the production code one small edit at a
+// time and checks that a fast suite fails for each edit. The engine suites (tests/engine, minutes
+// each) are left out so a full run fits in 20 minutes on a 2-core machine.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+module.exports = {
+  packageManager: "npm",
+  testRunner: "jest",
+  checkers: ["typescript"],
+  tsconfigFile: "tsconfig.json",
+  mutate: [
+    "providers/**/*.ts",
+    // The serialized shim is what Pulumi writes into state and must stay unchanged; only the engine
+    // suite runs it (as does loader.js, which is plain JS).
+    "!providers/shim.ts",
+    "moodle/**/*.ts",
+    "config/**/*.ts",
+    "components/PercipioIntegration.ts",
+    "percipio/**/*.ts",
+  ],
+  jest: {
+    projectType: "custom",
+    configFile: "jest.config.js",
+    // Only the fast, focused suites. Left out: tests/engine (minutes per suite), tests/double (it
+    // tests the double, not this code), tests/client (its ~100 end-to-end and fault-injection tests
+    // all run through moodle/http.ts and moodle/session.ts, so each mutant there would rerun all of
+    // them: hours per run) and the Docker suites other than the config ones. All of them still run
+    // in `npm test`.
+    config: {
+      testMatch: [
+        "<rootDir>/tests/{moodle,providers,config,component}/**/*.test.ts",
+        "<rootDir>/tests/docker/config*.test.ts",
+      ],
+    },
+    enableFindRelatedTests: false,
+  },
+  // Each mutant runs only the tests that executed its code in the initial run.
+  coverageAnalysis: "perTest",
+  // Mutants in code that only runs while modules load or in beforeAll hooks (constants, suite set-up)
+  // would each need every suite (~3 min); they are reported as ignored instead.
+  ignoreStatic: true,
+  // ts-jest only transpiles (isolatedModules); the checker turns mutants that do not compile into
+  // CompileError instead of running tests on them, and the mutated files skip type checks in jest.
+  disableTypeChecks: "{providers,moodle,config,components,percipio}/**/*.ts",
+  // Results are reused for mutants whose code and covering tests did not change since the last run
+  // on this machine. The file is a local cache (git-ignored): committing it would make every branch
+  // conflict on it, and a fresh full run fits the time budget anyway.
+  incremental: true,
+  incrementalFile: "reports/mutation/stryker-incremental.json",
+  // 2 cores: one jest runner per core; the type checker shares them.
+  concurrency: 2,
+  // Jest runs every covering test of a mutant anyway; with this the report lists all the tests that
+  // kill each mutant (not only the first), which shows what each suite protects.
+  disableBail: true,
+  timeoutFactor: 2,
+  timeoutMS: 10000,
+  reporters: ["html", "json", "clear-text", "progress"],
+  htmlReporter: { fileName: "reports/mutation/mutation.html" },
+  jsonReporter: { fileName: "reports/mutation/mutation.json" },
+  thresholds: { high: 90, low: 85, break: 85 },
+  tempDirName: ".stryker-tmp",
+  ignorePatterns: [".pulumi-local", "reports", "coverage", "bin", ".stryker-tmp"],
+  cleanTempDir: "always",
+};
