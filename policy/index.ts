@@ -19,10 +19,13 @@ import {
 
 const report = (problems: string[], reportViolation: ReportViolation, urn?: string) => problems.forEach((p) => reportViolation(p, urn));
 
-/** A resource check that applies to one dynamic resource type (or, with a prefix, to a family). */
-function forType(type: string, check: (props: Record<string, any>, args: ResourceValidationArgs) => string[]) {
+const isMoodleResource = (type: string) => type.startsWith(MOODLE_TYPE_PREFIX);
+const isType = (wanted: string) => (type: string) => type === wanted;
+
+/** A resource check run on the inputs of the resources it applies to. */
+function validating(appliesTo: (type: string) => boolean, check: (props: Record<string, any>, args: ResourceValidationArgs) => string[]) {
   return (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
-    if (args.type === type || (type.endsWith(":") && args.type.startsWith(type))) report(check(args.props, args), reportViolation);
+    if (appliesTo(args.type)) report(check(args.props, args), reportViolation);
   };
 }
 
@@ -39,21 +42,21 @@ new PolicyPack("moodle-percipio-production", {
       name: "moodle-https-only",
       description: "Moodle is reached over https only (no moodle:allowHttp).",
       enforcementLevel: "mandatory",
-      validateResource: forType(MOODLE_TYPE_PREFIX, transportProblems),
+      validateResource: validating(isMoodleResource, transportProblems),
     },
     {
       name: "moodle-tls-verified",
       description: "TLS certificate verification is not switched off for the run (NODE_TLS_REJECT_UNAUTHORIZED).",
       enforcementLevel: "mandatory",
       validateStack: (args, reportViolation) => {
-        if (args.resources.some((r) => r.type.startsWith(MOODLE_TYPE_PREFIX))) report(verificationProblems(process.env), reportViolation);
+        if (args.resources.some((r) => isMoodleResource(r.type))) report(verificationProblems(process.env), reportViolation);
       },
     },
     {
       name: "moodle-token-ip-restricted",
       description: "The web-service token works only from listed addresses (moodle:tokenIpRestriction).",
       enforcementLevel: "mandatory",
-      validateResource: forType(TOKEN_TYPE, (props) => ipRestrictionProblems(String(props.ipRestriction ?? ""))),
+      validateResource: validating(isType(TOKEN_TYPE), (props) => ipRestrictionProblems(String(props.ipRestriction ?? ""))),
     },
     {
       name: "moodle-token-ip-range-narrow",
@@ -65,14 +68,14 @@ new PolicyPack("moodle-percipio-production", {
           minIpv6PrefixLength: { type: "integer", minimum: 1, maximum: 128, default: 64, description: "Widest IPv6 range allowed, as a prefix length." },
         },
       },
-      validateResource: forType(TOKEN_TYPE, (props, args) => ipRangeProblems(String(props.ipRestriction ?? ""), args.getConfig<RangeLimits>())),
+      validateResource: validating(isType(TOKEN_TYPE), (props, args) => ipRangeProblems(String(props.ipRestriction ?? ""), args.getConfig<RangeLimits>())),
     },
     {
       name: "moodle-token-expires",
       description: "The web-service token expires within maxValidityDays (moodle:tokenValidUntil, or a rolling moodle:tokenValidDays).",
       enforcementLevel: "mandatory",
       configSchema: { properties: { maxValidityDays } },
-      validateResource: forType(TOKEN_TYPE, (props, args) =>
+      validateResource: validating(isType(TOKEN_TYPE), (props, args) =>
         expiryProblems(props, args.getConfig<{ maxValidityDays: number }>().maxValidityDays, new Date()),
       ),
     },
@@ -83,7 +86,7 @@ new PolicyPack("moodle-percipio-production", {
       configSchema: { properties: { maxValidityDays } },
       validateStack: (args, reportViolation) => {
         const { maxValidityDays: days } = args.getConfig<{ maxValidityDays: number }>();
-        for (const r of args.resources.filter((r) => r.type === TOKEN_TYPE)) {
+        for (const r of args.resources.filter((r) => isType(TOKEN_TYPE)(r.type))) {
           report(adoptedTokenProblems(r.props, days, new Date()), reportViolation, r.urn);
         }
       },
@@ -103,7 +106,7 @@ new PolicyPack("moodle-percipio-production", {
           },
         },
       },
-      validateResource: forType(PERCIPIO_SETTINGS_TYPE, (props, args) =>
+      validateResource: validating(isType(PERCIPIO_SETTINGS_TYPE), (props, args) =>
         percipioHostProblems(props, args.getConfig<{ regions: PercipioRegion[] }>().regions),
       ),
     },
