@@ -106,6 +106,76 @@ function run(call, callback) {
   });
 }
 
+/**
+ * Plugins written in Node.js, policy packs among them (`pulumi preview --policy-pack DIR`): the
+ * engine asks the language host to start them, as the Go host does: `node [nodeargs] <runner>`,
+ * where the runner is `@pulumi/pulumi/cmd/run-policy-pack` for a policy pack (args, then the pack's
+ * folder, run in that folder) and `@pulumi/pulumi/cmd/run-plugin` otherwise (the plugin's folder,
+ * then args, run in the engine's folder), with exactly the environment the engine sends. Output is
+ * streamed back in chunks (the engine reads the plugin's port from it), then the exit code.
+ * Unlike the Go host, the stand-in does not proxy the first ConfigureStack call to put the stack's
+ * config into a pack's environment: policy packs see resources' inputs and outputs, not config.
+ */
+function runPlugin(call) {
+  const request = call.request;
+  const info = request.getInfo();
+  const pluginDir = (info && info.getProgramDirectory()) || request.getPwd();
+  const isPolicyPack = request.getKind() === "analyzer";
+  const runner = isPolicyPack
+    ? "@pulumi/pulumi/cmd/run-policy-pack"
+    : process.env.PULUMI_LANGUAGE_NODEJS_RUN_PATH || "@pulumi/pulumi/cmd/run-plugin";
+  const fail = (details) => call.emit("error", { code: grpc.status.UNKNOWN, details });
+
+  let runnerPath;
+  try {
+    runnerPath = require.resolve(runner, { paths: [pluginDir] });
+  } catch (err) {
+    return fail(`could not find ${runner} from ${pluginDir}: run 'npm ci' in the project (${err.message})`);
+  }
+  const { env: optionEnv, nodeArgs } = runtimeOptions(info);
+  const pluginArgs = isPolicyPack
+    ? [...request.getArgsList(), pluginDir]
+    : [pluginDir, ...request.getArgsList()];
+  const env = {};
+  for (const entry of request.getEnvList()) {
+    const i = entry.indexOf("=");
+    if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
+  }
+
+  const child = spawn(process.execPath, [...nodeArgs, runnerPath, ...pluginArgs], {
+    cwd: isPolicyPack ? pluginDir : request.getPwd() || pluginDir,
+    env: { ...env, ...optionEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  const forward = (setter) => (chunk) => {
+    const response = new lang.RunPluginResponse();
+    response[setter](chunk);
+    call.write(response);
+  };
+  child.stdout.on("data", forward("setStdout"));
+  child.stderr.on("data", forward("setStderr"));
+  // The engine ends a plugin by cancelling this call.
+  call.on("cancelled", () => child.kill());
+  let finished = false;
+  child.on("error", (err) => {
+    children.delete(child);
+    if (finished) return;
+    finished = true;
+    fail(`Problem executing plugin program (could not run node): ${err.message}`);
+  });
+  // "close" comes after both output streams are drained, so no output is lost.
+  child.on("close", (code) => {
+    children.delete(child);
+    if (finished || call.cancelled) return;
+    finished = true;
+    const response = new lang.RunPluginResponse();
+    response.setExitcode(code === null ? -1 : code);
+    call.write(response);
+    call.end();
+  });
+}
+
 const unary = (build) => (call, callback) => callback(null, build(call.request));
 
 const service = {
@@ -121,6 +191,7 @@ const service = {
     return r;
   }),
   run,
+  runPlugin,
   getPluginInfo: unary(() => {
     const r = new plugin.PluginInfo();
     r.setVersion(sdkVersion);
