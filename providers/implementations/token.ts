@@ -74,14 +74,46 @@ function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId
   );
 }
 
-async function createNamed(moodle: MoodleAdmin, inputs: Record<string, any>, userId: number, serviceId: number) {
-  return moodle.createToken({
-    name: moodleTokenName(inputs),
-    userId,
-    serviceId,
-    ipRestriction: inputs.ipRestriction,
-    validUntil: inputs.validUntil || undefined,
-  });
+/** Whether Moodle stopped accepting the token: it stops at the start of its valid-until day. */
+function expired(row: TokenRow, today = new Date().toISOString().slice(0, 10)): boolean {
+  return !!row.validUntil && row.validUntil <= today;
+}
+
+/** How many expired predecessors' names a new token steps over at most. */
+const MAX_GENERATION_STEPS = 20;
+
+/**
+ * Creates the token of the inputs' generation. A same-named token left by an interrupted run of
+ * this stack is replaced; an expired one (dead: Moodle deletes it on its next use) is the
+ * predecessor of a replacement that refresh planned (check never saw the live expiry), so the next
+ * generation's name is taken and the replacement's delete removes it. Anything else stops the run.
+ */
+async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>, userId: number, serviceId: number) {
+  const first: number = inputs.generation ?? 0;
+  for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
+    const named: Record<string, any> = { ...inputs, generation };
+    const request = { name: moodleTokenName(named), userId, serviceId, ipRestriction: named.ipRestriction, validUntil: named.validUntil || undefined };
+    try {
+      // The client refuses to create over a same-named token (it checks the list first).
+      return { ...(await moodle.createToken(request)), generation };
+    } catch (err) {
+      if (!(err instanceof MoodleTokenExistsError)) throw err;
+      const clashing = (await moodle.listTokens()).filter((t) => err.tokenIds.includes(t.id));
+      if (clashing.length > 0 && clashing.every((t) => leftByInterruptedRun(t, named, userId))) {
+        // Ours, from a run that died after Moodle created it: its value is lost, so it is replaced.
+        for (const t of clashing) await moodle.deleteToken(t.id);
+        return { ...(await moodle.createToken(request)), generation };
+      }
+      if (clashing.length > 0 && clashing.every((t) => expired(t))) continue;
+      throw new Error(
+        `Moodle already has a token named '${request.name}' (id ${err.tokenIds.join(", ")}) that this stack does not know ` +
+          "and cannot prove it made (it was used, or its user, service, IP restriction or expiry differ); Moodle never shows its value again. " +
+          "Delete it in Site administration > Server > Web services > Manage tokens and run again. (Only if Skillsoft already has its value: " +
+          `adopt it with moodle:adoptExistingToken=true and moodle:tokenName='${request.name}'.)`,
+      );
+    }
+  }
+  throw new Error(`Moodle has expired tokens under the next ${MAX_GENERATION_STEPS} names of '${inputs.name}'; delete them in Manage tokens and run again.`);
 }
 
 export const token: pulumi.dynamic.ResourceProvider = {
@@ -93,11 +125,7 @@ export const token: pulumi.dynamic.ResourceProvider = {
   // A token lives on one site: another site URL means a new token there (created before the old
   // one is deleted, which is harmless when the URL only renamed the same site).
   diff: async (_id, olds, news) =>
-    diffFields(
-      { ...olds, generation: olds.generation ?? 0 },
-      { ...news, generation: news.generation ?? 0 },
-      { replace: [...(news.adoptExisting ? ADOPTED_REPLACE_KEYS : [...REPLACE_KEYS, "generation"]), "moodleUrl"] },
-    ),
+    diffFields(olds, news, { replace: [...(news.adoptExisting ? ADOPTED_REPLACE_KEYS : REPLACE_KEYS), "moodleUrl"] }),
 
   async create(inputs) {
     const moodle = moodleFor(connectionOf(inputs));
@@ -123,28 +151,18 @@ export const token: pulumi.dynamic.ResourceProvider = {
       return { id: String(row.id), outs: { ...common, ...liveFields(row), tokenId: row.id, token: "", adopted: true, issuedAt: "" } };
     }
 
-    let created;
-    try {
-      // The client refuses to create over a same-named token (it checks the list first).
-      created = await createNamed(moodle, inputs, userId, service.id);
-    } catch (err) {
-      if (!(err instanceof MoodleTokenExistsError)) throw err;
-      const clashing = (await moodle.listTokens()).filter((t) => err.tokenIds.includes(t.id));
-      if (clashing.length === 0 || !clashing.every((t) => leftByInterruptedRun(t, inputs, userId))) {
-        throw new Error(
-          `Moodle already has a token named '${moodleName}' (id ${err.tokenIds.join(", ")}) that this stack does not know ` +
-            "and cannot prove it made (it was used, or its user, service, IP restriction or expiry differ); Moodle never shows its value again. " +
-            "Delete it in Site administration > Server > Web services > Manage tokens and run again. (Only if Skillsoft already has its value: " +
-            `adopt it with moodle:adoptExistingToken=true and moodle:tokenName='${moodleName}'.)`,
-        );
-      }
-      // Ours, from a run that died after Moodle created it: its value is lost, so it is replaced.
-      for (const t of clashing) await moodle.deleteToken(t.id);
-      created = await createNamed(moodle, inputs, userId, service.id);
-    }
+    const created = await createGeneration(moodle, inputs, userId, service.id);
     return {
       id: String(created.row.id),
-      outs: { ...common, ...liveFields(created.row), tokenId: created.row.id, token: created.token, adopted: false, issuedAt: new Date().toISOString() },
+      outs: {
+        ...common,
+        ...liveFields(created.row),
+        generation: created.generation,
+        tokenId: created.row.id,
+        token: created.token,
+        adopted: false,
+        issuedAt: new Date().toISOString(),
+      },
     };
   },
 

@@ -6,7 +6,7 @@ import { clearClientCache, MoodleClient } from "../../moodle/client";
 import { MoodleLoginError, MoodleTransportError } from "../../moodle/errors";
 import { explained, UNKNOWN, withHints } from "../../providers/implementations/common";
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
-import { moodleTokenName, nextGeneration, token } from "../../providers/implementations/token";
+import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
 
@@ -80,18 +80,19 @@ describe("token generations", () => {
     expect(again.generation).toBe(1);
   });
 
-  it("an expired token read back from Moodle makes the next generation", async () => {
-    const created = await token.create((await token.check!({}, tokenInputs())).inputs);
+  it("an expired token found by refresh is replaced new-first under the next generation's name", async () => {
+    const inputs = (await token.check!({}, tokenInputs())).inputs;
+    const created = await token.create(inputs);
     moodle.control.patchState({ tokens: state().tokens.map((t: any) => ({ ...t, validuntil: Math.floor(Date.now() / 1000) - 86400 * 3 })) });
     const read = await token.read!(created.id, created.outs);
     expect(read.props.validUntil).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    const next = (await token.check!(read.inputs!, tokenInputs())).inputs;
-    expect(next.generation).toBe(1);
-    expect((await token.diff!(created.id, read.props, next)).replaces).toEqual(expect.arrayContaining(["validUntil", "generation"]));
-    // New first, old second, as in every rotation: no name collision.
+    // The engine's check sees the inputs of the last up (nothing changed there); diff sees the live expiry.
+    const next = (await token.check!(inputs, tokenInputs())).inputs;
+    expect((await token.diff!(created.id, read.props, next)).replaces).toEqual(["validUntil"]);
     const replacement = await token.create(next);
     expect(replacement.outs.moodleName).not.toBe(created.outs.moodleName);
-    await token.delete!(created.id, created.outs);
+    expect(replacement.outs.generation).toBe(1);
+    await token.delete!(created.id, read.props);
     expect(state().tokens.map((t: any) => t.name)).toEqual([replacement.outs.moodleName]);
   });
 
