@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
 import { clientFor } from "../../moodle/client";
-import { MoodleError } from "../../moodle/errors";
+import { MoodleError, MoodleLoginError } from "../../moodle/errors";
 import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
 import type { ConnectionProps } from "../connection";
@@ -153,6 +153,20 @@ export function explained(err: unknown): unknown {
 }
 
 /**
+ * With `refresh: always`, `pulumi up` reads every resource back with the provider configuration of
+ * the last run, so right after an admin password change that login fails although the run itself
+ * has the new password. The resource is then kept as recorded, with a warning on every line that
+ * says so; the run's own steps log in with the new password, and still fail if it is wrong too.
+ */
+function unreadAfterLoginFailure(err: MoodleLoginError, args: unknown[]) {
+  const [id, props] = args as [string, Record<string, unknown>];
+  console.error(
+    `warning: not read back from Moodle (kept as the last run recorded it): ${(explained(err) as Error).message}`,
+  );
+  return { id, props };
+}
+
+/**
  * Adds what only the provider layer knows to errors: refresh and destroy configure providers from
  * state, so after a password change they still hold the old one unless run with --run-program.
  */
@@ -163,6 +177,7 @@ export function withHints(provider: pulumi.dynamic.ResourceProvider): pulumi.dyn
       try {
         return await (fn as (...a: unknown[]) => unknown)(...args);
       } catch (err) {
+        if (method === "read" && err instanceof MoodleLoginError) return unreadAfterLoginFailure(err, args);
         throw explained(err);
       }
     };

@@ -223,3 +223,15 @@ describe("errors as users see them", () => {
     expect((explained(refused) as Error).message).toMatch(/Nothing answers at moodle:url/);
   });
 });
+
+describe("refresh right after an admin password change", () => {
+  it("a read whose login fails keeps the resource as recorded, with a warning; other calls still fail", async () => {
+    const recorded = { ...connection(), adminPassword: "Old-Pass-0!", enabled: true, enabledBefore: false };
+    const warnings: string[] = [];
+    jest.spyOn(console, "error").mockImplementation((line: string) => void warnings.push(line));
+    const read = await withHints(webServices).read!("enablewebservices", recorded);
+    expect(read).toEqual({ id: "enablewebservices", props: recorded });
+    expect(warnings.join("\n")).toMatch(/warning: not read back from Moodle .*Invalid login/);
+    await expect(withHints(webServices).delete!("enablewebservices", recorded)).rejects.toThrow(/Invalid login.*--run-program/);
+  });
+});
