@@ -69,5 +69,6 @@ export const serviceShortname = integration.serviceShortname;
 export const tokenName = integration.tokenName;
 export const token = integration.token;
 export const handoff = integration.handoff;
+export const tokenIssuedAt = integration.tokenIssuedAt;
 export const nextSteps = integration.nextSteps;
 export const percipioConfigured = integration.percipioConfigured;

@@ -6,6 +6,7 @@ import { PercipioSettings } from "../providers/percipioSettings";
 import { WebServiceProtocol } from "../providers/webServiceProtocol";
 import { WebServices } from "../providers/webServices";
 import { WebServiceToken } from "../providers/webServiceToken";
+import { handoffDocument, nextStepsText } from "./handoff";
 
 export interface PercipioIntegrationArgs {
   connection: ConnectionArgs;
@@ -26,6 +27,8 @@ export class PercipioIntegration extends pulumi.ComponentResource {
   public readonly tokenName: pulumi.Output<string>;
   /** The web-service token (secret). */
   public readonly token: pulumi.Output<string>;
+  /** When the current token was issued: a new value means Skillsoft needs the new handoff. */
+  public readonly tokenIssuedAt: pulumi.Output<string>;
   /** Everything the Skillsoft implementation team needs, as one secret JSON document. */
   public readonly handoff: pulumi.Output<string>;
   /** What to do next, in words. */
@@ -37,7 +40,14 @@ export class PercipioIntegration extends pulumi.ComponentResource {
     const child = { parent: this };
     const connection = args.connection;
 
-    const webServices = new WebServices("web-services", connection, child);
+    const webServices = new WebServices(
+      "web-services",
+      {
+        ...connection,
+        preflight: { serviceShortname: args.serviceShortname, tokenUser: args.token.user, percipioSettings: args.percipio !== undefined },
+      },
+      child,
+    );
     const rest = new WebServiceProtocol("rest-protocol", { ...connection, protocol: "rest" }, { ...child, dependsOn: [webServices] });
     const service = new ExternalServiceAccess(
       "percipio-service",
@@ -69,32 +79,18 @@ export class PercipioIntegration extends pulumi.ComponentResource {
     this.serviceShortname = service.shortname;
     this.tokenName = token.moodleName;
     this.token = token.token;
+    this.tokenIssuedAt = token.issuedAt.apply((at) => at ?? "");
     this.handoff = pulumi.secret(
       pulumi
-        .all([this.moodleUrl, token.token, service.shortname, token.moodleName, token.validUntil, token.ipRestriction])
-        .apply(([moodleUrl, value, shortname, tokenName, validUntil, ipRestriction]) =>
-          JSON.stringify(
-            {
-              moodleUrl,
-              restEndpoint: `${moodleUrl}/webservice/rest/server.php`,
-              serviceShortname: shortname,
-              tokenName,
-              token: value,
-              tokenValidUntil: validUntil || "never",
-              tokenIpRestriction: ipRestriction || "any",
-            },
-            null,
-            2,
-          ),
+        .all([this.moodleUrl, token.token, service.shortname, token.moodleName, token.validUntil, token.ipRestriction, token.adopted])
+        .apply(([moodleUrl, value, shortname, tokenName, validUntil, ipRestriction, adopted]) =>
+          handoffDocument({ moodleUrl, shortname, tokenName, token: adopted ? undefined : value, validUntil, ipRestriction }),
         ),
     );
-    this.nextSteps = pulumi.output(
-      args.percipio
-        ? "Done: Moodle's web services, the Percipio service, the token and mod_percipio's OAuth settings are in place."
-        : "Phase 1 done. Send the handoff to Skillsoft (pulumi stack output handoff --show-secrets). When Skillsoft " +
-            "returns the credentials, set moodle:percipioClientId, moodle:percipioClientSecret (--secret), " +
-            "moodle:percipioOrganizationId and moodle:percipioRegion (or moodle:percipioOauthUrl/percipioApiUrl), then run pulumi up.",
-    );
+    const percipioConfigured = args.percipio !== undefined;
+    this.nextSteps = pulumi
+      .all([token.adopted, token.issuedAt, token.generation])
+      .apply(([adopted, issuedAt, generation]) => nextStepsText({ percipioConfigured, adopted: !!adopted, issuedAt: issuedAt ?? "", generation: generation ?? 0 }));
 
     this.registerOutputs({
       moodleUrl: this.moodleUrl,
@@ -102,6 +98,7 @@ export class PercipioIntegration extends pulumi.ComponentResource {
       tokenName: this.tokenName,
       token: this.token,
       handoff: this.handoff,
+      tokenIssuedAt: this.tokenIssuedAt,
       nextSteps: this.nextSteps,
     });
   }

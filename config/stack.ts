@@ -206,6 +206,8 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     const date = match ? new Date(`${validUntil}T00:00:00Z`) : undefined;
     if (!match || !date || isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== validUntil) {
       fail("tokenValidUntil", `must be a date as YYYY-MM-DD, got '${validUntil}'. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31`);
+    } else if (validUntil <= isoToday(now)) {
+      fail("tokenValidUntil", `${validUntil} is in the past (today is ${isoToday(now)}): a token valid until then would already have expired. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31, or unset it for no expiry`);
     } else if (validUntil < isoDaysAhead(now, 2)) {
       // Moodle expires a token at midnight at the START of that day, in the site's timezone (up to UTC+14).
       fail("tokenValidUntil", `${validUntil} is too soon: Moodle expires a token at the start of that day in the site's timezone, so the date must be at least 2 days ahead. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31, or unset it for no expiry`);

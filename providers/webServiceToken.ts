@@ -24,12 +24,17 @@ export class WebServiceToken extends pulumi.dynamic.Resource {
   declare readonly moodleName: pulumi.Output<string>;
   declare readonly validUntil: pulumi.Output<string>;
   declare readonly ipRestriction: pulumi.Output<string>;
+  /** When Moodle issued this token (ISO time); "" for an adopted token. Changes with every new token. */
+  declare readonly issuedAt: pulumi.Output<string | undefined>;
+  /** 0 for the first token, +1 for each replacement (rotation, expiry, new site URL). */
+  declare readonly generation: pulumi.Output<number | undefined>;
+  declare readonly adopted: pulumi.Output<boolean>;
 
   constructor(name: string, args: WebServiceTokenArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       forwardingProvider("WebServiceToken"),
       name,
-      { ...withSecretPassword(args), token: undefined, tokenId: undefined, moodleName: undefined },
+      { ...withSecretPassword(args), token: undefined, tokenId: undefined, moodleName: undefined, issuedAt: undefined, generation: undefined, adopted: undefined },
       { ...opts, additionalSecretOutputs: ["token"] },
       "moodle",
       "WebServiceToken",

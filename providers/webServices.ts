@@ -2,13 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConnectionArgs, withSecretPassword } from "./connection";
 import { forwardingProvider } from "./shim";
 
+export interface WebServicesArgs extends ConnectionArgs {
+  /** What the later steps need from the site, checked before anything is written (see preflight.ts). */
+  preflight?: pulumi.Input<{ serviceShortname: pulumi.Input<string>; tokenUser: pulumi.Input<string>; percipioSettings: boolean }>;
+}
+
 /** `enablewebservices` switched on (Site administration > General > Advanced features). */
 export class WebServices extends pulumi.dynamic.Resource {
   declare readonly enabled: pulumi.Output<boolean>;
   /** What the site had before; destroy puts it back. */
   declare readonly enabledBefore: pulumi.Output<boolean>;
 
-  constructor(name: string, args: ConnectionArgs, opts?: pulumi.CustomResourceOptions) {
-    super(forwardingProvider("WebServices"), name, { ...withSecretPassword(args), enabled: true, enabledBefore: undefined }, opts, "moodle", "WebServices");
+  constructor(name: string, args: WebServicesArgs, opts?: pulumi.CustomResourceOptions) {
+    super(forwardingProvider("WebServices"), name, { ...args, ...withSecretPassword(args), enabled: true, enabledBefore: undefined }, opts, "moodle", "WebServices");
   }
 }

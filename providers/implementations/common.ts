@@ -3,6 +3,9 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
 import { clientFor } from "../../moodle/client";
+import { MoodleError, MoodleLoginError } from "../../moodle/errors";
+import { PercipioCredentialsError } from "../../percipio/oauth";
+import { transportHint } from "./errorHints";
 import type { ConnectionProps } from "../connection";
 
 /** What the engine puts in place of values not known yet during a preview. */
@@ -46,6 +49,11 @@ function sameSite(a: string, b: string): boolean {
   return norm(a) === norm(b);
 }
 
+/** Each retry is shown as it happens (the engine prints the provider's stderr), not only the final failure. */
+function showRetry(line: string): void {
+  if (/^retrying |-> (connection error|no answer within)/.test(line)) console.error(`[moodle] ${line}`);
+}
+
 /**
  * The Moodle client for a resource. The admin password in the stack's config wins over the one in
  * state, so after a password change refresh and destroy log in with the new one.
@@ -65,7 +73,7 @@ export function moodleFor(props: ConnectionProps): MoodleAdmin {
     allowHttp: props.allowHttp,
     caCertPem: props.caCertPem || undefined,
     timeoutMs: props.requestTimeoutSeconds * 1000,
-  });
+  }, { log: showRetry });
 }
 
 export function connectionOf(props: Record<string, unknown>): ConnectionProps {
@@ -120,6 +128,44 @@ export function pick<T extends Record<string, unknown>>(props: T, keys: string[]
   return Object.fromEntries(keys.map((k) => [k, props[k]]));
 }
 
+const PASSWORD_HINT =
+  ". If moodle:adminPassword changed since the last `pulumi up`, run `pulumi up` once, or add " +
+  "--run-program to refresh/destroy/preview --refresh, so the new password is used";
+
+/** Errors this project raises on purpose (Moodle said no, bad input, a refused plan): they need no stack trace. */
+function isExpected(err: unknown): err is Error {
+  return err instanceof MoodleError || err instanceof PercipioCredentialsError || (err instanceof Error && err.constructor === Error);
+}
+
+/**
+ * The error the engine shows for a failed provider call. Resources that share one cached client
+ * share its rejected login promise, so the same Error object reaches every resource: it is copied,
+ * never changed, or each resource would append the hint again. Expected errors lose their stack
+ * trace (the SDK prints `${err}: ${err.stack}`); unexpected ones keep it.
+ */
+export function explained(err: unknown): unknown {
+  if (!isExpected(err)) return err;
+  const message = (err.name === "MoodleLoginError" ? err.message + PASSWORD_HINT : err.message) + transportHint(err);
+  const copy = new Error(message);
+  copy.name = err.name;
+  copy.stack = "(expected error, no stack trace)";
+  return copy;
+}
+
+/**
+ * With `refresh: always`, `pulumi up` reads every resource back with the provider configuration of
+ * the last run, so right after an admin password change that login fails although the run itself
+ * has the new password. The resource is then kept as recorded, with a warning on every line that
+ * says so; the run's own steps log in with the new password, and still fail if it is wrong too.
+ */
+function unreadAfterLoginFailure(err: MoodleLoginError, args: unknown[]) {
+  const [id, props] = args as [string, Record<string, unknown>];
+  console.error(
+    `warning: not read back from Moodle (kept as the last run recorded it): ${(explained(err) as Error).message}`,
+  );
+  return { id, props };
+}
+
 /**
  * Adds what only the provider layer knows to errors: refresh and destroy configure providers from
  * state, so after a password change they still hold the old one unless run with --run-program.
@@ -131,12 +177,8 @@ export function withHints(provider: pulumi.dynamic.ResourceProvider): pulumi.dyn
       try {
         return await (fn as (...a: unknown[]) => unknown)(...args);
       } catch (err) {
-        if (err instanceof Error && err.name === "MoodleLoginError") {
-          err.message +=
-            ". If moodle:adminPassword changed since the last `pulumi up`, run `pulumi up` once, or add " +
-            "--run-program to refresh/destroy/preview --refresh, so the new password is used";
-        }
-        throw err;
+        if (method === "read" && err instanceof MoodleLoginError) return unreadAfterLoginFailure(err, args);
+        throw explained(err);
       }
     };
   }

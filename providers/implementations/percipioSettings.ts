@@ -1,6 +1,7 @@
 // mod_percipio's authentication settings (config plugin `percipio`), updated in place.
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import type { MoodleAdmin } from "../../moodle/api";
 import type { PercipioSettingName, PercipioSettings } from "../../moodle/types";
 import { verifyPercipioCredentials } from "../../percipio/oauth";
 import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
@@ -39,13 +40,43 @@ function asFields(settings: PercipioSettings): Record<string, string> {
   return Object.fromEntries(FIELDS.map((f) => [f, settings[SETTING_OF[f]]]));
 }
 
-async function write(props: Record<string, any>, only?: string[]) {
-  if (props.verifyCredentials) {
+/** The fields Skillsoft's credential check depends on: only a change to one of them needs the check again. */
+const CREDENTIAL_FIELDS = ["clientId", "clientSecret", "oauthUrl", "scope"];
+
+async function write(props: Record<string, any>, only: string[] = FIELDS) {
+  if (props.verifyCredentials && only.some((f) => CREDENTIAL_FIELDS.includes(f))) {
     await verifyPercipioCredentials({ oauthUrl: props.oauthUrl, clientId: props.clientId, clientSecret: props.clientSecret, scope: props.scope });
   }
   const all = asSettings(props);
-  const subset = only ? Object.fromEntries(only.map((f) => [SETTING_OF[f], all[SETTING_OF[f]]])) : all;
-  await moodleFor(connectionOf(props)).setPluginSettings(subset);
+  await moodleFor(connectionOf(props)).setPluginSettings(Object.fromEntries(only.map((f) => [SETTING_OF[f], all[SETTING_OF[f]]])));
+}
+
+/** Names of the settings that differ between two snapshots (names only: values may be secret). */
+function differing(a: PercipioSettings, b: PercipioSettings): string[] {
+  return FIELDS.filter((f) => a[SETTING_OF[f]] !== b[SETTING_OF[f]]);
+}
+
+/**
+ * Moodle saves the valid fields of a rejected form; put back what was found so nothing is half-done
+ * and the next attempt records the real previous values. When even that fails, the error says which
+ * settings were left changed on the site.
+ */
+async function rollBack(moodle: MoodleAdmin, found: PercipioSettings, rejected: unknown): Promise<never> {
+  try {
+    await moodle.setPluginSettings(Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], found[SETTING_OF[f]]])));
+  } catch (rollbackError) {
+    const left = await moodle.pluginSettings().then(
+      (now) => differing(found, now),
+      () => undefined,
+    );
+    const what = left === undefined ? "could not be read back; check every mod_percipio setting" : left.length ? `left changed: ${left.join(", ")}` : "none left changed";
+    throw new Error(
+      `${rejected instanceof Error ? rejected.message : String(rejected)}. Putting mod_percipio's previous settings back failed too ` +
+        `(${rollbackError instanceof Error ? rollbackError.message : String(rollbackError)}); settings ${what}. ` +
+        "Check them in Site administration > Plugins > Activity modules > Percipio, then run pulumi up again.",
+    );
+  }
+  throw rejected;
 }
 
 export const percipioSettings: pulumi.dynamic.ResourceProvider = {
@@ -61,10 +92,7 @@ export const percipioSettings: pulumi.dynamic.ResourceProvider = {
     try {
       await write(inputs);
     } catch (err) {
-      // Moodle saves the valid fields of a rejected form; put them back so nothing is half-done
-      // and the next attempt records the real previous values.
-      await moodle.setPluginSettings(Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], found[SETTING_OF[f]]]))).catch(() => undefined);
-      throw err;
+      await rollBack(moodle, found, err);
     }
     return { id: "percipio", outs: { ...inputs, previous } };
   },
@@ -75,9 +103,10 @@ export const percipioSettings: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id, olds, news) {
-    // On another site URL every setting is written: it may be a different Moodle.
+    // On another site URL every setting is written: it may be a different Moodle. Otherwise only
+    // what changed (connection details alone write nothing, and never resend the secret).
     const changed = olds.moodleUrl === news.moodleUrl ? FIELDS.filter((f) => JSON.stringify(olds[f]) !== JSON.stringify(news[f])) : FIELDS;
-    if (changed.length > 0 || news.verifyCredentials) await write(news, changed.length > 0 ? changed : undefined);
+    if (changed.length > 0) await write(news, changed);
     return { outs: { ...news, previous: olds.previous } };
   },
 

@@ -3,9 +3,10 @@
 import { createHash } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import type { MoodleAdmin } from "../../moodle/api";
 import { MoodleTokenExistsError } from "../../moodle/errors";
 import type { TokenRow } from "../../moodle/types";
-import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
+import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "./common";
 
 const shape = {
   ...connectionSchema,
@@ -21,29 +22,106 @@ const shape = {
 const REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "ipRestriction", "validUntil", "rotation", "adoptExisting"];
 /** An adopted token keeps the restriction and expiry it was made with; only its identity counts. */
 const ADOPTED_REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "adoptExisting"];
-const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "adoptExisting"];
+const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "generation"];
+
+/** What makes a token a new generation: any of these changing means Moodle needs a new token. */
+const GENERATION_KEYS = [...REPLACE_KEYS, "moodleUrl"];
+
+/**
+ * The generation of the token these inputs describe, carried in the inputs from run to run: kept
+ * while nothing that needs a new token changed, else the next one. State written before
+ * generations existed has none, which counts as 0 (the name those versions gave).
+ */
+export function nextGeneration(olds: Record<string, unknown>, news: Record<string, unknown>): number {
+  const previous = typeof olds.generation === "number" ? olds.generation : 0;
+  if (Object.keys(olds).length === 0) return previous;
+  const changed = GENERATION_KEYS.some((k) => isUnknown(news[k]) || JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+  return changed ? previous + 1 : previous;
+}
 
 /**
  * The name the token gets in Moodle: the configured name plus a short fingerprint of everything
  * that identifies this generation, so a replacement (created before the old token is deleted)
- * never collides with its predecessor, and a re-run finds its own token again by name.
+ * never collides with its predecessor, even when only the site URL changed, and a re-run finds its
+ * own token again by name. Generation 0 keeps the fingerprint earlier versions used.
  */
 export function moodleTokenName(inputs: Record<string, any>): string {
   if (inputs.adoptExisting) return inputs.name;
-  const fingerprint = createHash("sha256")
-    .update(JSON.stringify([inputs.tokenUser, inputs.serviceShortname, inputs.ipRestriction, inputs.validUntil, inputs.rotation]))
-    .digest("hex")
-    .slice(0, 6);
+  const identity: unknown[] = [inputs.tokenUser, inputs.serviceShortname, inputs.ipRestriction, inputs.validUntil, inputs.rotation];
+  if (inputs.generation) identity.push(inputs.generation);
+  const fingerprint = createHash("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 6);
   return `${inputs.name}-${fingerprint}`;
 }
 
+/** What read-back and state record of a token. Its last access is left out: Skillsoft using the token is not drift. */
 function liveFields(row: TokenRow) {
-  return { ipRestriction: row.ipRestriction, validUntil: row.validUntil ?? "", moodleName: row.name, lastAccess: row.lastAccess };
+  return { ipRestriction: row.ipRestriction, validUntil: row.validUntil ?? "", moodleName: row.name };
+}
+
+/**
+ * A same-named token this stack can prove it made in an interrupted run: the name carries the
+ * fingerprint of exactly this generation, every attribute matches, and it was never used, so
+ * nobody holds its value (Moodle showed it once, to the run that died).
+ */
+function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId: number): boolean {
+  return (
+    row.name === moodleTokenName(inputs) &&
+    row.serviceShortname === inputs.serviceShortname &&
+    row.userId === userId &&
+    row.ipRestriction === inputs.ipRestriction &&
+    (row.validUntil ?? "") === inputs.validUntil &&
+    /^never$/i.test(row.lastAccess)
+  );
+}
+
+/** Whether Moodle stopped accepting the token: it stops at the start of its valid-until day. */
+function expired(row: TokenRow, today = new Date().toISOString().slice(0, 10)): boolean {
+  return !!row.validUntil && row.validUntil <= today;
+}
+
+/** How many expired predecessors' names a new token steps over at most. */
+const MAX_GENERATION_STEPS = 20;
+
+/**
+ * Creates the token of the inputs' generation. A same-named token left by an interrupted run of
+ * this stack is replaced; an expired one (dead: Moodle deletes it on its next use) is the
+ * predecessor of a replacement that refresh planned (check never saw the live expiry), so the next
+ * generation's name is taken and the replacement's delete removes it. Anything else stops the run.
+ */
+async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>, userId: number, serviceId: number) {
+  const first: number = inputs.generation ?? 0;
+  for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
+    const named: Record<string, any> = { ...inputs, generation };
+    const request = { name: moodleTokenName(named), userId, serviceId, ipRestriction: named.ipRestriction, validUntil: named.validUntil || undefined };
+    try {
+      // The client refuses to create over a same-named token (it checks the list first).
+      return { ...(await moodle.createToken(request)), generation };
+    } catch (err) {
+      if (!(err instanceof MoodleTokenExistsError)) throw err;
+      const clashing = (await moodle.listTokens()).filter((t) => err.tokenIds.includes(t.id));
+      if (clashing.length > 0 && clashing.every((t) => leftByInterruptedRun(t, named, userId))) {
+        // Ours, from a run that died after Moodle created it: its value is lost, so it is replaced.
+        for (const t of clashing) await moodle.deleteToken(t.id);
+        return { ...(await moodle.createToken(request)), generation };
+      }
+      if (clashing.length > 0 && clashing.every((t) => expired(t))) continue;
+      throw new Error(
+        `Moodle already has a token named '${request.name}' (id ${err.tokenIds.join(", ")}) that this stack does not know ` +
+          "and cannot prove it made (it was used, or its user, service, IP restriction or expiry differ); Moodle never shows its value again. " +
+          "Delete it in Site administration > Server > Web services > Manage tokens and run again. (Only if Skillsoft already has its value: " +
+          `adopt it with moodle:adoptExistingToken=true and moodle:tokenName='${request.name}'.)`,
+      );
+    }
+  }
+  throw new Error(`Moodle has expired tokens under the next ${MAX_GENERATION_STEPS} names of '${inputs.name}'; delete them in Manage tokens and run again.`);
 }
 
 export const token: pulumi.dynamic.ResourceProvider = {
   configure: async (req) => configure(req),
-  check: async (_olds, news) => checkInputs(shape, news),
+  check: async (olds, news) => {
+    const result = checkInputs(shape, news);
+    return { ...result, inputs: { ...news, generation: nextGeneration(olds, news) } };
+  },
   // A token lives on one site: another site URL means a new token there (created before the old
   // one is deleted, which is harmless when the URL only renamed the same site).
   diff: async (_id, olds, news) =>
@@ -70,31 +148,21 @@ export const token: pulumi.dynamic.ResourceProvider = {
       }
       const row = matching[0];
       // Moodle never shows a token's value again, so an adopted token's value is not exported.
-      return { id: String(row.id), outs: { ...common, ...liveFields(row), tokenId: row.id, token: "", adopted: true } };
+      return { id: String(row.id), outs: { ...common, ...liveFields(row), tokenId: row.id, token: "", adopted: true, issuedAt: "" } };
     }
 
-    let created;
-    try {
-      // The client refuses to create over a same-named token (it checks the list first).
-      created = await moodle.createToken({
-        name: moodleName,
-        userId,
-        serviceId: service.id,
-        ipRestriction: inputs.ipRestriction,
-        validUntil: inputs.validUntil || undefined,
-      });
-    } catch (err) {
-      if (!(err instanceof MoodleTokenExistsError)) throw err;
-      throw new Error(
-        `Moodle already has a token named '${moodleName}' (id ${err.tokenIds.join(", ")}) that this stack does not know, ` +
-          "probably left by an interrupted run; Moodle never shows its value again. Delete it in Site administration > " +
-          "Server > Web services > Manage tokens and run again. (Only if Skillsoft already has its value: adopt it with " +
-          `moodle:adoptExistingToken=true and moodle:tokenName='${moodleName}'.)`,
-      );
-    }
+    const created = await createGeneration(moodle, inputs, userId, service.id);
     return {
       id: String(created.row.id),
-      outs: { ...common, ...liveFields(created.row), tokenId: created.row.id, token: created.token, adopted: false },
+      outs: {
+        ...common,
+        ...liveFields(created.row),
+        generation: created.generation,
+        tokenId: created.row.id,
+        token: created.token,
+        adopted: false,
+        issuedAt: new Date().toISOString(),
+      },
     };
   },
 

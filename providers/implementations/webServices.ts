@@ -1,14 +1,31 @@
 // Site setting `enablewebservices` (Site administration > General > Advanced features).
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
+import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "./common";
+import { asCheckFailures, preflightProblems } from "./preflight";
 
 const shape = { ...connectionSchema, enabled: z.boolean() };
-const INPUT_KEYS = [...CONNECTION_KEYS, "enabled"];
+const INPUT_KEYS = [...CONNECTION_KEYS, "enabled", "preflight"];
+
+/**
+ * Whether the whole plan's preconditions must be checked now: on the first run, and whenever what
+ * they depend on changed. A no-op run reads nothing more. Skipped while inputs are unknown (a
+ * preview of a stack whose Moodle does not exist yet).
+ */
+function needsPreflight(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
+  if (!news.preflight || isUnknown(news)) return false;
+  const basis = (p: Record<string, unknown>) => JSON.stringify([p.moodleUrl, p.adminUser, p.preflight ?? null]);
+  return Object.keys(olds).length === 0 || basis(olds) !== basis(news);
+}
 
 export const webServices: pulumi.dynamic.ResourceProvider = {
   configure: async (req) => configure(req),
-  check: async (_olds, news) => checkInputs(shape, news),
+  async check(olds, news) {
+    const result = checkInputs(shape, news);
+    if (result.failures?.length || !needsPreflight(olds, news)) return result;
+    const problems = await preflightProblems(moodleFor(connectionOf(news)), news.preflight);
+    return { ...result, failures: asCheckFailures(problems) };
+  },
   diff: async (_id, olds, news) => diffFields(olds, news, { update: ["enabled"] }),
 
   async create(inputs) {

@@ -76,7 +76,7 @@ describe("stack config", () => {
     ["bad IP restriction", { ...phase1, tokenIpRestriction: "10.0.0.1, not-an-ip" }, "moodle:tokenIpRestriction: 'not-an-ip' is not an IP address"],
     ["valid-until not a date", { ...phase1, tokenValidUntil: "31/12/2027" }, "moodle:tokenValidUntil: must be a date as YYYY-MM-DD"],
     ["valid-until impossible day", { ...phase1, tokenValidUntil: "2027-02-30" }, "moodle:tokenValidUntil: must be a date as YYYY-MM-DD"],
-    ["valid-until in the past", { ...phase1, tokenValidUntil: "2026-11-01" }, "moodle:tokenValidUntil: 2026-11-01 is too soon"],
+    ["valid-until in the past", { ...phase1, tokenValidUntil: "2026-11-01" }, "moodle:tokenValidUntil: 2026-11-01 is in the past"],
     ["valid-until tomorrow (already past at the start of that day east of UTC)", { ...phase1, tokenValidUntil: "2026-11-28" }, "moodle:tokenValidUntil: 2026-11-28 is too soon"],
     ["valid-until beyond Moodle's date field", { ...phase1, tokenValidUntil: "2051-01-01" }, "stops at 2050"],
     ["OAuth URL with a path", { ...phase2, percipioRegion: "custom", percipioOauthUrl: "https://oauth.example.com/oauth2-provider/token", percipioApiUrl: "https://api.example.com" }, "moodle:percipioOauthUrl: must be a bare origin"],
