@@ -4,6 +4,6 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 ensure_node_modules >&2
-ensure_pulumi 2>/dev/null
+ensure_pulumi
 cd "$project_root"
 exec node -r ts-node/register/transpile-only drift/cli.ts "$@"
