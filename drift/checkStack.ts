@@ -1,0 +1,87 @@
+// One stack's check through the Automation API: is Moodle there, what would a refreshing preview
+// change, when does the token expire; and, when asked, an `up` that puts drift back.
+import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { changesFromEvents } from "./changes";
+import { engineFailure } from "./errors";
+import { probe } from "./reachability";
+import { tokenExpiryFromState } from "./tokenExpiry";
+import type { StackReport } from "./types";
+
+export interface CheckOptions {
+  projectDir: string;
+  pulumi: PulumiCommand;
+  /** Extra environment for this stack's engine runs (its passphrase). */
+  envVars: Record<string, string>;
+  repair: boolean;
+  expiryWarningDays: number;
+  today: Date;
+}
+
+export async function checkStack(name: string, options: CheckOptions): Promise<StackReport> {
+  const started = Date.now();
+  const report: StackReport = {
+    stack: name,
+    moodleUrl: "",
+    status: "error",
+    changes: [],
+    token: { validUntil: null, daysToExpiry: null, expiresSoon: false },
+    durationMs: 0,
+  };
+  const events: EngineEvent[] = [];
+  try {
+    const workspace = await LocalWorkspace.create({ workDir: options.projectDir, pulumiCommand: options.pulumi, envVars: options.envVars });
+    const stack = await Stack.select(name, workspace);
+    // Exported state holds secrets as ciphertext: the URL and the token's expiry are read without decrypting anything.
+    const state = (await stack.exportStack()).deployment as { resources?: { type?: string; outputs?: Record<string, any> }[] };
+    const resources = state.resources ?? [];
+    report.token = tokenExpiryFromState(resources, options.today, options.expiryWarningDays);
+    report.moodleUrl = (await configuredUrl(stack)) || stackOutput(resources, "moodleUrl");
+
+    if (report.moodleUrl) {
+      const reach = await probe(report.moodleUrl);
+      if (!reach.reachable) {
+        report.status = "unreachable";
+        report.message = reach.reason;
+        return report;
+      }
+    }
+
+    const preview = await stack.preview({ refresh: true, color: "never", onEvent: (e) => events.push(e) });
+    report.changes = changesFromEvents(events);
+    const summary = preview.changeSummary as Record<string, number>;
+    const changed = Object.entries(summary).some(([op, count]) => op !== "same" && count > 0);
+    report.status = changed || report.changes.length > 0 ? "drift" : "clean";
+    if (report.status === "drift" && options.repair) report.repair = await repair(stack, name);
+  } catch (err) {
+    report.status = "error";
+    report.message = engineFailure(err, events, name);
+  } finally {
+    report.durationMs = Date.now() - started;
+  }
+  return report;
+}
+
+async function repair(stack: Stack, name: string): Promise<StackReport["repair"]> {
+  const events: EngineEvent[] = [];
+  try {
+    await stack.up({ refresh: true, color: "never", onEvent: (e) => events.push(e) });
+    return { status: "repaired", changes: changesFromEvents(events) };
+  } catch (err) {
+    return { status: "failed", changes: changesFromEvents(events), message: engineFailure(err, events, name) };
+  }
+}
+
+/** moodle:url as configured (not secret); "" when unset or unreadable (the preview will say why). */
+async function configuredUrl(stack: Stack): Promise<string> {
+  try {
+    return (await stack.getConfig("moodle:url")).value;
+  } catch {
+    return "";
+  }
+}
+
+function stackOutput(resources: readonly { type?: string; outputs?: Record<string, any> }[], key: string): string {
+  const root = resources.find((r) => r.type === "pulumi:pulumi:Stack");
+  const value = root?.outputs?.[key];
+  return typeof value === "string" ? value : "";
+}

@@ -1,0 +1,40 @@
+// The whole report: which stacks, each checked with its own secrets, at most N at a time.
+import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
+import { checkStack } from "./checkStack";
+import type { DriftOptions } from "./options";
+import { Env, secretsEnvForStack } from "./passphrase";
+import { mapBounded } from "./pool";
+import { exitCode } from "./report";
+import type { FleetReport, StackReport } from "./types";
+
+export async function driftReport(
+  options: DriftOptions,
+  context: { pulumi: PulumiCommand; secretsEnv: Env; now?: Date; onStackDone?: (report: StackReport) => void },
+): Promise<FleetReport> {
+  const started = Date.now();
+  const today = context.now ?? new Date();
+  const names = options.stacks.length > 0 ? options.stacks : await projectStacks(options.projectDir, context.pulumi);
+  const stacks = await mapBounded(names, options.concurrency, async (name) => {
+    const report = await checkStack(name, {
+      projectDir: options.projectDir,
+      pulumi: context.pulumi,
+      envVars: {
+        // A drift check needs no type-check of the program (Pulumi's documented switch; it halves the run).
+        PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
+        ...secretsEnvForStack(name, context.secretsEnv),
+      },
+      repair: options.repair,
+      expiryWarningDays: options.expiryWarningDays,
+      today,
+    });
+    context.onStackDone?.(report);
+    return report;
+  });
+  return { generatedAt: today.toISOString(), durationMs: Date.now() - started, concurrency: options.concurrency, stacks, exitCode: exitCode(stacks) };
+}
+
+/** Every stack of this project in the current backend (PULUMI_BACKEND_URL or `pulumi login`). */
+async function projectStacks(projectDir: string, pulumi: PulumiCommand): Promise<string[]> {
+  const workspace = await LocalWorkspace.create({ workDir: projectDir, pulumiCommand: pulumi });
+  return (await workspace.listStacks()).map((s) => s.name).sort();
+}

@@ -1,0 +1,52 @@
+// What the drift report says about one stack; shared by the checker and the report writers.
+
+/** clean: Moodle matches the stack; drift: someone changed Moodle (or the stack has pending changes);
+ * unreachable: nothing answers at moodle:url; error: the check itself failed (config, secrets, login…). */
+export type StackStatus = "clean" | "drift" | "unreachable" | "error";
+
+/** One resource the preview (or a repair) would change, with the fields that differ. */
+export interface ResourceChange {
+  /** Short resource type, e.g. "WebServices". */
+  type: string;
+  /** Logical name from the URN, e.g. "web-services". */
+  name: string;
+  /** Engine operation: update, create, delete, replace, create-replacement, … */
+  op: string;
+  /** Names of the inputs that differ (never their values). */
+  fields: string[];
+}
+
+export interface TokenExpiry {
+  /** YYYY-MM-DD, "" when the token never expires, null when the stack has no token in its state. */
+  validUntil: string | null;
+  /** Whole days until the token stops working (negative: already past); null when it never expires or is unknown. */
+  daysToExpiry: number | null;
+  /** The token stops working within the warning window (--expiry-warning-days). */
+  expiresSoon: boolean;
+}
+
+export interface RepairResult {
+  status: "repaired" | "failed";
+  changes: ResourceChange[];
+  message?: string;
+}
+
+export interface StackReport {
+  stack: string;
+  moodleUrl: string;
+  status: StackStatus;
+  changes: ResourceChange[];
+  token: TokenExpiry;
+  /** Why the stack is unreachable or in error (never contains a secret value). */
+  message?: string;
+  durationMs: number;
+  repair?: RepairResult;
+}
+
+export interface FleetReport {
+  generatedAt: string;
+  durationMs: number;
+  concurrency: number;
+  stacks: StackReport[];
+  exitCode: number;
+}
