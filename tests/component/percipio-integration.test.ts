@@ -137,7 +137,7 @@ describe("phase 1 (no Percipio credentials yet)", () => {
 
   it("next steps say to send the handoff and which keys to set", async () => {
     const steps = await valueOf(c.nextSteps);
-    expect(steps).toMatch(/^Phase 1 done\. Send the handoff to Skillsoft \(pulumi stack output handoff --show-secrets\)\./);
+    expect(steps).toMatch(/^Phase 1 done\. Token issued\b.*: Skillsoft needs the handoff with it \(pulumi stack output handoff --show-secrets\)\./);
     for (const key of ["moodle:percipioClientId", "moodle:percipioClientSecret (--secret)", "moodle:percipioOrganizationId", "moodle:percipioRegion"]) {
       expect(steps).toContain(key);
     }
@@ -180,8 +180,9 @@ describe("phase 2 (credentials from Skillsoft)", () => {
   });
 
   it("next steps say everything is in place", async () => {
-    expect(await valueOf(c.nextSteps)).toBe(
-      "Done: Moodle's web services, the Percipio service, the token and mod_percipio's OAuth settings are in place.",
-    );
+    const steps = await valueOf(c.nextSteps);
+    expect(steps).toMatch(/^Done: web services, the Percipio service, the token and mod_percipio's OAuth settings are in place\. /);
+    expect(steps).toContain("Skillsoft needs the handoff with it (pulumi stack output handoff --show-secrets)");
+    expect(steps).not.toContain("moodle:percipioClientId");
   });
 });

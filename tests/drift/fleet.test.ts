@@ -136,19 +136,4 @@ describe("npm run drift over several stacks and Moodle doubles", () => {
     expect(after.code).toBe(0);
     expect(byStack(after).drifted.status).toBe("clean");
   });
-
-  it("measures the report time for one stack and for three stacks at once and one by one", async () => {
-    const one = await drift(["--stacks", "clean"]);
-    const threeParallel = await drift(["--stacks", "clean,drifted,expiring", "--expiry-warning-days", "0", "--concurrency", "4"]);
-    const threeSerial = await drift(["--stacks", "clean,drifted,expiring", "--expiry-warning-days", "0", "--concurrency", "1"]);
-    for (const run of [one, threeParallel, threeSerial]) expect(run.code).toBe(0);
-    const figures = {
-      "1 stack": one.seconds,
-      "3 stacks, concurrency 4": threeParallel.seconds,
-      "3 stacks, concurrency 1": threeSerial.seconds,
-      "per-stack check (median)": threeSerial.report.stacks.map((s) => s.durationMs / 1000).sort()[1],
-    };
-    console.log(`drift report wall time (s, incl. npm + CLI start): ${JSON.stringify(figures)}`);
-    expect(threeParallel.report.concurrency).toBe(4);
-  });
 });
