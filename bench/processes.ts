@@ -13,7 +13,8 @@ export interface PeakRss {
 }
 
 function roleOf(cmdline: string): Role {
-  if (cmdline.includes("dynamic-provider")) return "provider";
+  // The launcher script first runs `node -e "...require.resolve('@pulumi/pulumi/cmd/dynamic-provider')"`.
+  if (cmdline.includes("dynamic-provider") && !cmdline.includes("require.resolve")) return "provider";
   if (/cmd[/\\]run\b/.test(cmdline)) return "program";
   if (cmdline.includes("pulumi-language-nodejs")) return "languageHost";
   if (/(^|\/)pulumi\0/.test(cmdline)) return "cli";
