@@ -1,0 +1,60 @@
+// Where the bench runs: the Moodle double on a loopback port (default; it counts requests), or a
+// real Moodle from MOODLE_URL, MOODLE_ADMIN_USER, MOODLE_ADMIN_PASSWORD (as scripts/acceptance.sh).
+import * as fs from "fs";
+import { startMoodleDouble } from "../moodle-double";
+import type { Target } from "./http";
+
+export interface BenchTarget extends Target {
+  kind: "double" | "real";
+  allowHttp: boolean;
+  caCertFile?: string;
+  /** A fresh site again (double only; a real site is put back by each run's destroy). */
+  reset(): void;
+  /** Requests since the last call, by "METHOD path" without query values; undefined for a real site. */
+  takeRequests(): string[] | undefined;
+  stop(): Promise<void>;
+}
+
+/** Query values (sesskeys, ids) vary per run; the path and parameter names say what was asked. */
+function shape(method: string, path: string): string {
+  const [p, q] = path.split("?");
+  if (!q) return `${method} ${p}`;
+  const params = new URLSearchParams(q);
+  const keep = new Set(["section", "action"]);
+  return `${method} ${p}?${[...params].map(([k, v]) => (keep.has(k) ? `${k}=${v}` : k)).join("&")}`;
+}
+
+export async function startTarget(): Promise<BenchTarget> {
+  const { MOODLE_URL: url, MOODLE_ADMIN_USER: username, MOODLE_ADMIN_PASSWORD: password } = process.env;
+  if (url && username && password) {
+    const caCertFile = process.env.MOODLE_CA_CERT_FILE || undefined;
+    return {
+      kind: "real",
+      url,
+      username,
+      password,
+      allowHttp: process.env.MOODLE_ALLOW_HTTP === "true",
+      caCertFile,
+      caCertPem: caCertFile ? fs.readFileSync(caCertFile, "utf8") : undefined,
+      reset: () => undefined,
+      takeRequests: () => undefined,
+      stop: async () => undefined,
+    };
+  }
+  const double = await startMoodleDouble({ port: 0, control: true });
+  const take = () => {
+    const log = double.control.requests();
+    double.control.clearRequests();
+    return log.map((e) => shape(e.method, e.path));
+  };
+  return {
+    kind: "double",
+    url: double.url,
+    username: double.adminUser,
+    password: double.adminPassword,
+    allowHttp: true,
+    reset: () => double.control.reset(),
+    takeRequests: take,
+    stop: () => double.stop(),
+  };
+}

@@ -1,0 +1,76 @@
+// How the dynamic-provider process loads the TypeScript implementations (providers/loader.js ->
+// providers/compileCache.js): in a plain node process, as Pulumi starts it, without ts-node, and
+// transpiling each file only once across processes.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const projectRoot = path.resolve(__dirname, "..", "..");
+let scratch: string;
+
+beforeEach(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-compile-cache-"));
+});
+afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+/** Runs `script` in a fresh node process (no jest module system) and returns what it printed as JSON. */
+function inFreshNode(script: string, cache: string): any {
+  const out = execFileSync(process.execPath, ["-e", script], {
+    env: { ...process.env, MOODLE_PERCIPIO_CACHE: cache },
+    encoding: "utf8",
+  });
+  return JSON.parse(out);
+}
+
+const loadedModules = `Object.keys(require.cache).map((f) => f.split(require("path").sep).join("/"))`;
+
+describe("provider implementations in the dynamic-provider process", () => {
+  const script = `
+    const loader = require(${JSON.stringify(path.join(projectRoot, "providers", "loader.js"))});
+    loader.invoke("NoSuchKind", "read", []).catch((e) => {
+      const loaded = ${loadedModules};
+      console.log(JSON.stringify({
+        error: e.message,
+        tsNode: loaded.some((f) => f.includes("/node_modules/ts-node/")),
+        typescript: loaded.some((f) => f.includes("/node_modules/typescript/")),
+        registry: loaded.some((f) => f.endsWith("/providers/registry.ts")),
+      }));
+    });`;
+
+  it("load without ts-node, and a second process reuses the JavaScript without loading TypeScript", () => {
+    const cache = path.join(scratch, "cache");
+    const first = inFreshNode(script, cache);
+    expect(first).toMatchObject({ registry: true, tsNode: false, typescript: true });
+    expect(first.error).toMatch(/no provider named 'NoSuchKind'/);
+    expect(fs.readdirSync(path.join(cache, "transpiled")).filter((f) => f.endsWith(".js")).length).toBeGreaterThan(5);
+
+    const second = inFreshNode(script, cache);
+    expect(second).toMatchObject({ registry: true, tsNode: false, typescript: false });
+  });
+
+  it("still load when the cache folder cannot be written", () => {
+    const notAFolder = path.join(scratch, "file");
+    fs.writeFileSync(notAFolder, "");
+    expect(inFreshNode(script, notAFolder)).toMatchObject({ registry: true, typescript: true });
+  });
+});
+
+describe("the transpile cache", () => {
+  it("transpiles a changed file again instead of serving the old JavaScript", () => {
+    const root = path.join(scratch, "project");
+    fs.mkdirSync(root);
+    fs.copyFileSync(path.join(projectRoot, "tsconfig.json"), path.join(root, "tsconfig.json"));
+    fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(root, "node_modules"));
+    const file = path.join(root, "answer.ts");
+    const read = `
+      require(${JSON.stringify(path.join(projectRoot, "providers", "compileCache.js"))}).register(${JSON.stringify(root)});
+      console.log(JSON.stringify(require(${JSON.stringify(file)}).answer));`;
+    const cache = path.join(scratch, "cache");
+
+    fs.writeFileSync(file, "export const answer: number = 41;\n");
+    expect(inFreshNode(read, cache)).toBe(41);
+    fs.writeFileSync(file, "export const answer: number = 42;\n");
+    expect(inFreshNode(read, cache)).toBe(42);
+  });
+});
