@@ -4,10 +4,11 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { PERCIPIO_FUNCTIONS } from "../../moodle-double/state";
-import { projectStack, TestStack } from "../support/engine";
+import { DEFAULT_LIMITS, projectStack, TestStack } from "../support/engine";
 import { createdBeforeDeleted } from "../support/engineEvents";
 
-jest.setTimeout(150_000);
+// One operation per test: its own limit (the guard stops it) comes before jest's.
+jest.setTimeout(DEFAULT_LIMITS.timeoutMs + 60_000);
 
 const SERVICE = "percipio_restricted";
 /** Filled in by hand months ago: an earlier Percipio tenant's credentials. */
