@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS, projectStack, TestStack } from "../support/engine";
 import { isAlive } from "../support/processTree";
 
 /** For the stuck operations: long enough for `up` to reach Moodle on a busy machine (the program is compiled first). */
-const LIMITS = { timeoutMs: 60_000, graceMs: 2_000 };
+const LIMITS = { timeoutMs: 90_000, graceMs: 2_000 };
 const HANGS = 1_000_000;
 /** Stopping includes killing the processes, `pulumi cancel` and a state export/import. */
 const STOP_ALLOWANCE_MS = 25_000;
