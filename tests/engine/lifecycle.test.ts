@@ -4,6 +4,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
 import { backendText, projectStack, TestStack } from "../support/engine";
+import { createdBeforeDeleted } from "../support/engineEvents";
 
 jest.setTimeout(240_000);
 
@@ -11,6 +12,11 @@ const ADMIN_PASSWORD = "Admin-Pass-1!";
 const NEW_ADMIN_PASSWORD = "Rotated-Pass-2!";
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
 const ROTATED_CLIENT_SECRET = "r0tated_SECRET-2";
+/** A client secret typed into Moodle by hand: read back by refresh, it must stay as secret as ours. */
+const HAND_TYPED_SECRET = "hand_typed-0";
+/** A secret field in a drift row: the engine shows its change without naming it. */
+const MASKED = "(secret field)";
+const ORGANIZATION_ID = "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd";
 
 /** The dynamic resource type names whose step is an update or replacement, with the fields the engine diffed. */
 function changedSteps(events: EngineEvent[]): { type: string; op: string; diffs: string[] }[] {
@@ -49,6 +55,7 @@ describe("PercipioIntegration through the real engine", () => {
   const state = () => moodle.control.state() as any;
   const percipioSettings = () => state().pluginConfig.percipio;
   const tokens = () => state().tokens as { id: number; name: string; token: string }[];
+  const percipioService = () => state().services.find((s: any) => s.shortname === "Percipio-API");
   const output = (line: string) => everything.push(line);
 
   async function previewRefresh(): Promise<{ steps: ReturnType<typeof changedSteps>; summary: Record<string, number> }> {
@@ -70,7 +77,7 @@ describe("PercipioIntegration through the real engine", () => {
       "moodle:tokenName": { value: "percipio-ci" },
       "moodle:percipioClientId": { value: "abc_DEF-123" },
       "moodle:percipioClientSecret": { value: CLIENT_SECRET, secret: true },
-      "moodle:percipioOrganizationId": { value: "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd" },
+      "moodle:percipioOrganizationId": { value: ORGANIZATION_ID },
       "moodle:percipioRegion": { value: "custom" },
       "moodle:percipioOauthUrl": { value: percipio.url },
       "moodle:percipioApiUrl": { value: "https://api.percipio.com" },
@@ -79,6 +86,8 @@ describe("PercipioIntegration through the real engine", () => {
   });
 
   afterEach(async () => {
+    // A test that failed on a timeout may leave its operation running: stop it before the next test.
+    await test.settle();
     for (const t of tokens()) tokenValues.add(t.token);
     // What is at rest: the backend's files (exportStack would decrypt secrets for us).
     everything.push(backendText(test.backendDir));
@@ -107,7 +116,7 @@ describe("PercipioIntegration through the real engine", () => {
       authenticationmethod: "oauth",
       clientid: "abc_DEF-123",
       clientsecret: CLIENT_SECRET,
-      organizationid: "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd",
+      organizationid: ORGANIZATION_ID,
       oauthurl: percipio.url,
       percipiourl: "https://api.percipio.com",
     });
@@ -158,11 +167,31 @@ describe("PercipioIntegration through the real engine", () => {
     ],
     ["client id edited", "PercipioSettings", "clientId", () => moodle.control.patchState({ pluginConfig: { percipio: { clientid: "hand_edited" } } }), () => percipioSettings().clientid === "abc_DEF-123"],
     ["API URL edited", "PercipioSettings", "apiUrl", () => moodle.control.patchState({ pluginConfig: { percipio: { percipiourl: "https://evil.example.com" } } }), () => percipioSettings().percipiourl === "https://api.percipio.com"],
+    // The engine masks a secret's old and new values alike in its events, so no field shows; the repair proves which one it was.
+    ["client secret edited", "PercipioSettings", MASKED, () => moodle.control.patchState({ pluginConfig: { percipio: { clientsecret: HAND_TYPED_SECRET } } }), () => percipioSettings().clientsecret === CLIENT_SECRET],
+    ["organization id edited", "PercipioSettings", "organizationId", () => moodle.control.patchState({ pluginConfig: { percipio: { organizationid: "other-org" } } }), () => percipioSettings().organizationid === ORGANIZATION_ID],
+    ["OAuth URL edited", "PercipioSettings", "oauthUrl", () => moodle.control.patchState({ pluginConfig: { percipio: { oauthurl: "https://oauth.evil.example.com" } } }), () => percipioSettings().oauthurl === percipio.url],
+    ["scope filled in", "PercipioSettings", "scope", () => moodle.control.patchState({ pluginConfig: { percipio: { scope: "api:all" } } }), () => percipioSettings().scope === ""],
+    [
+      "authentication method switched to service account",
+      "PercipioSettings",
+      "authenticationMethod",
+      () => moodle.control.patchState({ pluginConfig: { percipio: { authenticationmethod: "service_account_bearer_token" } } }),
+      () => percipioSettings().authenticationmethod === "oauth",
+    ],
+    [
+      // What a plugin upgrade declaring restrictedusers=1 does: the token user is no longer allowed.
+      "Percipio service restricted to authorised users, token user not among them",
+      "ExternalServiceAccess",
+      "userAllowed",
+      () => moodle.control.patchState({ services: state().services.map((s: any) => (s.shortname === "Percipio-API" ? { ...s, restrictedusers: true } : s)), serviceUsers: [] }),
+      () => state().serviceUsers.some((u: any) => u.serviceId === percipioService().id && u.userId === 2),
+    ],
   ])("drift: %s", (_name, type, field, drift, repaired) => {
     it(`preview --refresh reports only ${type}.${field}; up repairs it`, async () => {
       drift();
       const { steps } = await previewRefresh();
-      expect(steps).toEqual([{ type, op: "update", diffs: [field] }]);
+      expect(steps).toEqual([{ type, op: "update", diffs: field === MASKED ? [] : [field] }]);
       const up = await test.stack.up({ refresh: true, onOutput: output });
       expect(up.summary.resourceChanges).toEqual({ same: 6, update: 1 });
       expect(repaired()).toBe(true);
@@ -203,13 +232,8 @@ describe("PercipioIntegration through the real engine", () => {
     const fresh = tokens()[0];
     expect(fresh.id).not.toBe(old.id);
     expect(up.outputs.token.value).toBe(fresh.token);
-    const ops = events
-      .map((e) => e.resOutputsEvent?.metadata)
-      .filter((m) => m?.type.endsWith("WebServiceToken"))
-      .map((m) => m!.op);
     // The replacement's creation completes before the old token's deletion starts.
-    expect(ops.indexOf("create-replacement")).toBeGreaterThanOrEqual(0);
-    expect(ops.indexOf("create-replacement")).toBeLessThan(ops.indexOf("delete-replaced"));
+    expect(createdBeforeDeleted(events, "WebServiceToken")).toBe(true);
   });
 
   it("changing the admin password replaces nothing; refresh with --run-program and up use the new one", async () => {
@@ -239,6 +263,8 @@ describe("PercipioIntegration through the real engine", () => {
       percipiourl: "",
     });
     expect(state().config.enablewebservices).toBe("0");
+    // The token user was authorised by the stack when the service became restricted; nobody else was.
+    expect(state().serviceUsers).toEqual([]);
     // SOAP was switched on by a "hand" during the drift test; only REST is taken back off.
     expect(state().config.webserviceprotocols).toBe("soap");
   });
@@ -247,7 +273,7 @@ describe("PercipioIntegration through the real engine", () => {
     const text = everything.join("\n") + backendText(test.backendDir);
     expect(text).toContain("ciphertext");
     expect(tokenValues.size).toBeGreaterThanOrEqual(3);
-    const leaks = [ADMIN_PASSWORD, NEW_ADMIN_PASSWORD, CLIENT_SECRET, ROTATED_CLIENT_SECRET, ...tokenValues]
+    const leaks = [ADMIN_PASSWORD, NEW_ADMIN_PASSWORD, CLIENT_SECRET, ROTATED_CLIENT_SECRET, HAND_TYPED_SECRET, ...tokenValues]
       .filter((secret) => text.includes(secret))
       .map((secret) => text.slice(Math.max(0, text.indexOf(secret) - 200), text.indexOf(secret) + 40));
     expect(leaks).toEqual([]);

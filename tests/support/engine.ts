@@ -4,6 +4,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { Interruption, OperationGuard, OperationLimits } from "./boundedOperations";
 import {
   LocalWorkspace,
   LocalWorkspaceOptions,
@@ -15,13 +16,32 @@ import {
 export const projectRoot = path.resolve(__dirname, "..", "..");
 
 export interface TestStack {
+  /** Its up/preview/refresh/destroy are bounded (see boundedOperations.ts). */
   stack: Stack;
   /** Everything the engine printed, for assertions (e.g. that no secret appears). */
   output: string[];
   /** Folder holding the backend (state files) of this stack. */
   backendDir: string;
   onOutput: (line: string) => void;
+  /** Stops an operation a timed-out test left running and leaves the stack usable; call after each test. */
+  settle(): Promise<Interruption | undefined>;
+  /** Every operation the guard had to stop. */
+  interruptions: Interruption[];
+  /** The bounds of each operation (mutable, read when an operation starts). */
+  limits: OperationLimits;
   dispose(): Promise<void>;
+}
+
+/**
+ * Default bounds of one engine operation: an `up` of the project takes about a minute on a busy
+ * 2-core machine (most of it starting the program); far beyond that it is stuck, not slow.
+ */
+export const DEFAULT_LIMITS: OperationLimits = { timeoutMs: 150_000, graceMs: 5_000 };
+
+export interface StackOptions {
+  stackName?: string;
+  envVars?: Record<string, string>;
+  limits?: Partial<OperationLimits>;
 }
 
 /** Every file the backend holds for the stack (state, history, backups), as text: what is at rest. */
@@ -63,16 +83,22 @@ function freshBackend(): { dir: string; env: Record<string, string> } {
   };
 }
 
-async function wrap(stack: Stack, backendDir: string, workDirToRemove?: string): Promise<TestStack> {
+async function wrap(stack: Stack, backendDir: string, limits: Partial<OperationLimits> = {}, workDirToRemove?: string): Promise<TestStack> {
   const output: string[] = [];
+  const guard = new OperationGuard(stack, { ...DEFAULT_LIMITS, ...limits });
+  const bounded = guard.bounded();
   return {
-    stack,
+    stack: bounded,
     output,
     backendDir,
     onOutput: (line: string) => output.push(line),
+    settle: () => guard.settle(),
+    interruptions: guard.interruptions,
+    limits: guard.limits,
     async dispose() {
       try {
-        await stack.destroy({ onOutput: (l) => output.push(l) });
+        await guard.settle();
+        await bounded.destroy({ onOutput: (l) => output.push(l) });
         await stack.workspace.removeStack(stack.name);
       } finally {
         fs.rmSync(backendDir, { recursive: true, force: true });
@@ -86,7 +112,7 @@ async function wrap(stack: Stack, backendDir: string, workDirToRemove?: string):
 export async function inlineStack(
   projectName: string,
   program: PulumiFn,
-  options: { stackName?: string; workDir?: string; envVars?: Record<string, string> } = {},
+  options: StackOptions & { workDir?: string } = {},
 ): Promise<TestStack> {
   const backend = freshBackend();
   const { command } = await pulumiCli();
@@ -104,13 +130,13 @@ export async function inlineStack(
     { stackName: options.stackName ?? "test", projectName, program },
     wsOptions,
   );
-  return wrap(stack, backend.dir, options.workDir ? undefined : workDir);
+  return wrap(stack, backend.dir, options.limits, options.workDir ? undefined : workDir);
 }
 
 /** A stack of a program folder with a Pulumi.yaml, run by the CLI through the nodejs language host. */
 export async function programStack(
   workDir: string,
-  options: { stackName?: string; envVars?: Record<string, string> } = {},
+  options: StackOptions = {},
 ): Promise<TestStack> {
   const backend = freshBackend();
   const { command } = await pulumiCli();
@@ -118,7 +144,7 @@ export async function programStack(
     { stackName: options.stackName ?? "test", workDir },
     { pulumiCommand: command, envVars: { ...backend.env, ...(options.envVars ?? {}) } },
   );
-  return wrap(stack, backend.dir);
+  return wrap(stack, backend.dir, options.limits);
 }
 
 /** Files of the project a program folder needs; everything else stays out of test folders. */
@@ -129,7 +155,7 @@ const PROGRAM_FILES = ["index.ts", "Pulumi.yaml", "package.json", "tsconfig.json
  * throw-away folder that links to the project's files, so per-test stack config files
  * (Pulumi.<stack>.yaml) never land in the project.
  */
-export async function projectStack(options: { stackName?: string; envVars?: Record<string, string> } = {}): Promise<TestStack & { dir: string }> {
+export async function projectStack(options: StackOptions = {}): Promise<TestStack & { dir: string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-project-"));
   for (const name of PROGRAM_FILES) fs.symlinkSync(path.join(projectRoot, name), path.join(dir, name));
   const test = await programStack(dir, options);
