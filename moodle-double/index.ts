@@ -1,5 +1,6 @@
 // Entry point: start an in-process Moodle test double on a real HTTP port.
 import * as http from "http";
+import * as https from "https";
 import type { AddressInfo } from "net";
 import { DEFAULT_ADMIN_PASSWORD, StateStore, defaultState } from "./state";
 import { SessionStore } from "./sessions";
@@ -27,6 +28,8 @@ export interface MoodleDoubleOptions {
   adminPassword?: string;
   /** Idle session lifetime (default 28800 s, Moodle's sessiontimeout). */
   sessionTimeoutSeconds?: number;
+  /** Serve https with this key and certificate (PEM), as a production site behind TLS would. */
+  tls?: { key: string; cert: string };
 }
 
 export interface MoodleDouble {
@@ -50,7 +53,7 @@ export async function startMoodleDouble(options: MoodleDoubleOptions = {}): Prom
   const control = makeControl(store, sessions, faults, log);
   let base = "";
   const app = createApp({ base: () => base, store, sessions, faults, log, control, controlApi: !!options.control });
-  const server = http.createServer(app);
+  const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, app) : http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {
@@ -60,7 +63,7 @@ export async function startMoodleDouble(options: MoodleDoubleOptions = {}): Prom
   });
   const addr = server.address() as AddressInfo;
   const shownHost = host.includes(":") ? `[${host}]` : host;
-  base = `http://${shownHost}:${addr.port}`;
+  base = `${options.tls ? "https" : "http"}://${shownHost}:${addr.port}`;
   const admin = store.state.users.find((u) => u.id === 2);
   return {
     url: base,

@@ -1,13 +1,15 @@
 // The policy pack (policy/) through the real engine: `pulumi preview --policy-pack policy` of this
-// project's index.ts, one stack whose config changes between previews. Previews of a fresh stack
-// never contact Moodle, so the production-like stack points at an https address; the adoption case
-// needs a token in Moodle, so it runs last against the Moodle double.
+// project's index.ts, one stack whose config changes between previews. Every preview first checks,
+// read-only, that the Moodle it names answers (the preflight), so the production-like stack points
+// at a Moodle double served over https with its own CA (moodle:caCertPath), the non-compliant one at
+// a plain-http double; the adoption case needs a token in Moodle, so it runs last.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { projectRoot, projectStack, TestStack } from "../support/engine";
+import { SelfSignedCert, selfSignedCert } from "../support/selfSignedCert";
 import { latestValidUntil } from "../../policy/rules";
 
 jest.setTimeout(600_000);
@@ -17,7 +19,7 @@ const DAY_MS = 86_400_000;
 const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString().slice(0, 10);
 
 const COMPLIANT: Record<string, string> = {
-  "moodle:url": "https://moodle.example.com",
+  // moodle:url and moodle:caCertPath: the https double's, set in beforeAll.
   "moodle:tokenName": "percipio-prod",
   "moodle:tokenIpRestriction": "203.0.113.10,198.51.100.0/24",
   "moodle:tokenValidUntil": inDays(300),
@@ -36,6 +38,8 @@ interface PolicyRun {
 describe("policy pack through the real engine", () => {
   let test: TestStack & { dir: string };
   let moodle: MoodleDouble;
+  let httpsMoodle: MoodleDouble;
+  let tls: SelfSignedCert;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-policy-"));
 
   /** Plain keys set so far, so that a key a previous case added is removed again. */
@@ -93,6 +97,10 @@ describe("policy pack through the real engine", () => {
 
   beforeAll(async () => {
     moodle = await startMoodleDouble({ control: true });
+    tls = selfSignedCert();
+    httpsMoodle = await startMoodleDouble({ tls });
+    COMPLIANT["moodle:url"] = httpsMoodle.url;
+    COMPLIANT["moodle:caCertPath"] = tls.certPath;
     test = await projectStack({ envVars: { PULUMI_NODEJS_TRANSPILE_ONLY: "true" } });
     await test.stack.setAllConfig(Object.fromEntries(Object.entries(SECRETS).map(([k, value]) => [k, { value, secret: true }])));
     await configure();
@@ -101,6 +109,8 @@ describe("policy pack through the real engine", () => {
   afterAll(async () => {
     await test?.dispose();
     await moodle?.stop();
+    await httpsMoodle?.stop();
+    tls?.dispose();
     fs.rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -115,7 +125,8 @@ describe("policy pack through the real engine", () => {
   // report its own mandatory violation (any one of which fails a preview) with its own message.
   it("a stack breaking each mandatory rule fails, each rule with its message naming the key to change", async () => {
     await configure({
-      "moodle:url": "http://127.0.0.1:8080",
+      "moodle:url": moodle.url,
+      "moodle:caCertPath": undefined,
       "moodle:allowHttp": "true",
       "moodle:tokenIpRestriction": undefined,
       "moodle:tokenValidUntil": inDays(400),
@@ -174,6 +185,7 @@ describe("policy pack through the real engine", () => {
     // The declared values comply; the token Moodle has does not. Only an `up` can see it (no policy here).
     await configure({
       "moodle:url": moodle.url,
+      "moodle:caCertPath": undefined,
       "moodle:allowHttp": "true",
       "moodle:tokenName": "percipio-by-hand",
       "moodle:adoptExistingToken": "true",
