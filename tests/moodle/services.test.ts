@@ -30,30 +30,32 @@ function session(answers: Page[]) {
   };
   return { s: s as unknown as MoodleSession, sent };
 }
-const ok = (body: string): Page => ({ status: 200, body, path: "/" });
-const redirect: Page = { status: 303, body: "", path: "/" };
+/** Only the status and body matter to services.ts. */
+const pg = (status: number, body: string) => ({ status, body, path: "/" }) as Page;
+const ok = (body: string) => pg(200, body);
+const redirect = pg(303, "");
 
 describe("reading a service", () => {
   it.each(["invalidrecordunknown", "invalidrecord"])("is gone only when Moodle says it has no record (%s)", async (code) => {
-    const { s } = session([{ status: 404, body: errorPage("Can't find data record in database.", code), path: "/" }]);
+    const { s } = session([pg(404, errorPage("Can't find data record in database.", code))]);
     expect(await getService(s, 9)).toBeUndefined();
   });
 
   it("an other error page is an error naming the service and what Moodle said, never gone", async () => {
-    const { s } = session([{ status: 500, body: errorPage("Error reading from database", "dmlreadexception"), path: "/" }]);
+    const { s } = session([pg(500, errorPage("Error reading from database", "dmlreadexception"))]);
     const err = await getService(s, 9).catch((e) => e);
     expect(err).not.toBeInstanceOf(MoodleRecordMissingError);
     expect(err.message).toBe('read external service failed at /admin/webservice/service.php: service id 9: Moodle said "Error reading from database"');
   });
 
   it("a page that is neither the form nor an error page is an error with its HTTP status", async () => {
-    const { s } = session([{ status: 502, body: "<html>Bad gateway</html>", path: "/" }]);
+    const { s } = session([pg(502, "<html>Bad gateway</html>")]);
     await expect(readServiceEditForm(s, 2)).rejects.toThrow("read external service failed at /admin/webservice/service.php: no edit form for service id 2 (HTTP 502)");
   });
 
   it("the edit form of another service, or a form answered with an error status, is not this service", async () => {
     await expect(readServiceEditForm(session([ok(ENABLED)]).s, 3)).rejects.toThrow("no edit form for service id 3 (HTTP 200)");
-    await expect(readServiceEditForm(session([{ status: 500, body: ENABLED, path: "/" }]).s, 2)).rejects.toThrow("(HTTP 500)");
+    await expect(readServiceEditForm(session([pg(500, ENABLED)]).s, 2)).rejects.toThrow("(HTTP 500)");
   });
 
   it("reads the service from its edit form; a frozen restriction marks it built in", async () => {
@@ -89,7 +91,7 @@ describe("switching a service on or off", () => {
     await expect(setServiceEnabled(session([ok(DISABLED), ok(DISABLED)]).s, 2, true)).rejects.toThrow(
       "enable external service 2 failed at /admin/webservice/service.php: the form was not accepted (HTTP 200, re-rendered)",
     );
-    await expect(setServiceEnabled(session([ok(DISABLED), { status: 400, body: errorPage("Invalid sesskey", "invalidsesskey"), path: "/" }]).s, 2, true)).rejects.toThrow(
+    await expect(setServiceEnabled(session([ok(DISABLED), pg(400, errorPage("Invalid sesskey", "invalidsesskey"))]).s, 2, true)).rejects.toThrow(
       'Moodle said "Invalid sesskey"',
     );
   });
@@ -118,7 +120,7 @@ describe("authorising a user on a service", () => {
   });
 
   it("a users page that does not render is an error naming the service", async () => {
-    await expect(authoriseUser(session([{ status: 503, body: "<html></html>", path: "/" }]).s, 2, 2)).rejects.toThrow(
+    await expect(authoriseUser(session([pg(503, "<html></html>")]).s, 2, 2)).rejects.toThrow(
       "no user selector for service id 2 (HTTP 503)",
     );
   });
