@@ -18,17 +18,20 @@ const ADMIN_AUTHORISED = page("5.0", "d8-service-users-add.html"); // user 2 aut
 
 function session(answers: Page[]) {
   const sent: { method: string; path: string; form?: Record<string, unknown> }[] = [];
+  /** Whether each request may be retried (a POST that is safe to repeat) and follows redirects. */
+  const flags: { idempotent?: boolean; follow?: boolean }[] = [];
   const s = {
     async request(req: PageRequest): Promise<Page> {
       const path = typeof req.path === "function" ? req.path("SESSKEY") : req.path;
       const form = typeof req.form === "function" ? (req.form("SESSKEY") as Record<string, unknown>) : undefined;
       sent.push({ method: req.method ?? "GET", path, form });
+      flags.push({ idempotent: req.idempotent, follow: req.follow });
       const next = answers.shift();
       if (!next) throw new Error(`unexpected request ${path}`);
       return next;
     },
   };
-  return { s: s as unknown as MoodleSession, sent };
+  return { s: s as unknown as MoodleSession, sent, flags };
 }
 /** Only the status and body matter to services.ts. */
 const pg = (status: number, body: string) => ({ status, body, path: "/" }) as Page;
@@ -81,8 +84,10 @@ describe("switching a service on or off", () => {
   });
 
   it("says so when Moodle kept it as it was", async () => {
-    const { s } = session([ok(ENABLED), redirect, ok(ENABLED)]);
+    const { s, sent, flags } = session([ok(ENABLED), redirect, ok(ENABLED)]);
     const err = await setServiceEnabled(s, 2, false).catch((e) => e);
+    expect(sent[1].form).toMatchObject({ enabled: "0" });
+    expect(flags[1]).toMatchObject({ idempotent: true });
     expect(err).toBeInstanceOf(MoodleNotAppliedError);
     expect(err.message).toMatch(/^disable external service 2 failed at \/admin\/webservice\/service\.php: service ".+" is still enabled$/);
   });
@@ -99,8 +104,10 @@ describe("switching a service on or off", () => {
 
 describe("authorising a user on a service", () => {
   it("adds the user and reads the result from the re-rendered page", async () => {
-    const { s, sent } = session([ok(NO_USERS), ok(ADMIN_AUTHORISED)]);
+    const { s, sent, flags } = session([ok(NO_USERS), ok(ADMIN_AUTHORISED)]);
     await authoriseUser(s, 2, 2);
+    expect(sent[0]).toEqual({ method: "GET", path: "/admin/webservice/service_users.php?id=2", form: undefined });
+    expect(flags[1]).toEqual({ idempotent: true, follow: true });
     expect(sent[1]).toEqual({ method: "POST", path: "/admin/webservice/service_users.php?id=2", form: { sesskey: "SESSKEY", "addselect[]": [2], add: "Add" } });
   });
 
