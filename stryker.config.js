@@ -15,6 +15,8 @@ module.exports = {
     "moodle/**/*.ts",
     "config/**/*.ts",
     "components/PercipioIntegration.ts",
+    // The handoff document and next steps the component outputs.
+    "components/handoff.ts",
     "percipio/**/*.ts",
   ],
   jest: {
