@@ -210,7 +210,8 @@ export const token: pulumi.dynamic.ResourceProvider = {
     if (!row) return { id: "", props: {} };
     const live = { ...props, ...liveFields(row) };
     // A rolling token's configured date stays empty: its live date is an output, not a new input.
-    const inputs = pick(live, INPUT_KEYS);
+    // Keys the token never had (validDays of a fixed date) stay absent: the engine refuses undefined.
+    const inputs = Object.fromEntries(Object.entries(pick(live, INPUT_KEYS)).filter(([, v]) => v !== undefined));
     return { id, props: live, inputs: props.validDays ? { ...inputs, validUntil: "" } : inputs };
   },
 
