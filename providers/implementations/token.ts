@@ -110,6 +110,23 @@ function validUntilAtCreation(inputs: Record<string, any>): string {
   return inputs.validDays ? isoDaysAhead(inputs.validDays) : inputs.validUntil;
 }
 
+/**
+ * Where a new token's generation starts. The inputs keep the generation of the last change of
+ * config, not of the last renewal (check sees the inputs, never the live token), so a rolling
+ * token continues after the newest generation still in Moodle that is due for renewal: its
+ * successor counts as a replacement, and never takes back the name of an earlier one.
+ */
+async function firstFreeGeneration(moodle: MoodleAdmin, inputs: Record<string, any>): Promise<number> {
+  const first: number = inputs.generation ?? 0;
+  if (!inputs.validDays || inputs.adoptExisting) return first;
+  const due = new Set((await moodle.listTokens()).filter((t) => expired(t) || renewalDue(t.validUntil, inputs)).map((t) => t.name));
+  let next = first;
+  for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
+    if (due.has(moodleTokenName({ ...inputs, generation }))) next = generation + 1;
+  }
+  return next;
+}
+
 /** How many expired predecessors' names a new token steps over at most. */
 const MAX_GENERATION_STEPS = 20;
 
@@ -121,7 +138,7 @@ const MAX_GENERATION_STEPS = 20;
  * Anything else stops the run.
  */
 async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>, userId: number, serviceId: number) {
-  const first: number = inputs.generation ?? 0;
+  const first: number = await firstFreeGeneration(moodle, inputs);
   const validUntil = validUntilAtCreation(inputs);
   for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
     const named: Record<string, any> = { ...inputs, generation };

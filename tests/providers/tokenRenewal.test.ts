@@ -80,6 +80,13 @@ describe("a token with a rolling validity", () => {
     expect(replacement.outs.validUntil).toBe(isoIn(30));
     await token.delete!(created.id, read.props);
     expect(state().tokens.map((t: any) => t.name)).toEqual([replacement.outs.moodleName]);
+
+    // The next renewal: the inputs still carry generation 0 (check never sees the live token), yet
+    // the successor continues the count instead of taking the first token's name back.
+    expireIn(3);
+    const second = await token.create(next);
+    expect(second.outs.generation).toBe(2);
+    expect([created.outs.moodleName, replacement.outs.moodleName]).not.toContain(second.outs.moodleName);
   });
 
   it("a wider renewal window is an in-place update until it reaches the live date", async () => {
