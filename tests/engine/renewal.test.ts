@@ -68,5 +68,13 @@ describe("token renewal through the real engine", () => {
 
     // The renewed token is outside the window again: the next run changes nothing.
     expect((await test.stack.preview({ onOutput })).changeSummary).not.toHaveProperty("replace");
+
+    // The next renewal again takes a name of its own and still reads as a replacement.
+    moodle.control.patchState({ tokens: [{ ...fresh, validuntil: Math.floor((Date.now() + 2 * DAY) / 1000) }] });
+    const again = await test.stack.up({ onOutput });
+    expect(again.summary.resourceChanges).toMatchObject({ replace: 1 });
+    expect(tokens()).toHaveLength(1);
+    expect([old.name, fresh.name]).not.toContain(tokens()[0].name);
+    expect(again.outputs.nextSteps.value).toMatch(/Token replaced on /);
   });
 });
