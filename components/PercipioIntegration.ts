@@ -66,6 +66,8 @@ export class PercipioIntegration extends pulumi.ComponentResource {
         validUntil: args.token.validUntil,
         rotation: args.token.rotation,
         adoptExisting: args.token.adoptExisting,
+        // Only a rolling validity carries these: absent, state written before them plans no change.
+        ...(args.token.validDays ? { validDays: args.token.validDays, renewBeforeDays: args.token.renewBeforeDays } : {}),
       },
       child,
     );

@@ -34,6 +34,10 @@ export interface TokenSettings {
   user: string;
   ipRestriction: string;
   validUntil: string;
+  /** Rolling validity in days (0: none, validUntil applies). */
+  validDays?: number;
+  /** With validDays: renew a token expiring within this many days. */
+  renewBeforeDays?: number;
   rotation: string;
   adoptExisting: boolean;
 }
@@ -216,6 +220,20 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     }
   }
 
+  const validDays = int("tokenValidDays", 0, 0, 3650);
+  const renewBeforeDays = int("tokenRenewBeforeDays", 14, 1, 3650);
+  if (validDays) {
+    if (validUntil) {
+      fail("tokenValidDays", `and ${key("tokenValidUntil")} are both set; they are mutually exclusive (a rolling validity or a fixed date). Unset one, e.g. pulumi config rm ${key("tokenValidUntil")}`);
+    }
+    if (validDays < 2) {
+      // Moodle expires a token at the start of its valid-until day in the site's timezone (up to UTC+14).
+      fail("tokenValidDays", `must be at least 2, got ${validDays}: Moodle expires a token at the start of its valid-until day in the site's timezone. Example: pulumi config set ${key("tokenValidDays")} 90`);
+    } else if (renewBeforeDays >= validDays) {
+      fail("tokenRenewBeforeDays", `must be less than ${key("tokenValidDays")} (${validDays}), got ${renewBeforeDays}: else every run would replace the token. Example: pulumi config set ${key("tokenRenewBeforeDays")} ${Math.max(1, Math.floor(validDays / 2))}`);
+    }
+  }
+
   // --- Percipio credentials (phase 2: only once Skillsoft has sent them) ---
   const clientId = str("percipioClientId");
   const clientSecret = secret("percipioClientSecret", false);
@@ -273,6 +291,8 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
       user: str("tokenUser") || adminUser,
       ipRestriction: ipRestriction.join(","),
       validUntil,
+      validDays,
+      renewBeforeDays,
       rotation: str("tokenRotation", "1"),
       adoptExisting,
     },

@@ -1,4 +1,6 @@
-// The token's days to expiry, from the stack's state (the token resource's `validUntil` output).
+// The token's days to expiry, from the stack's state (the token resource's `validUntil` output),
+// flagged inside its renewal window (`renewBeforeDays`, with moodle:tokenValidDays) or else inside
+// the report's warning window.
 import type { TokenExpiry } from "./types";
 
 const DAY_MS = 86_400_000;
@@ -12,18 +14,20 @@ interface StateResource {
 /**
  * Moodle's "Valid until" is a date: the token stops working at the start of that day, so the days
  * left are the whole days from today (UTC) to it. Of several tokens in state (a replacement in
- * flight), the one valid longest is the one Skillsoft should be using.
+ * flight), the one valid longest is the one Skillsoft should be using. A token that renews itself
+ * records its renewal window: inside it, the next `up` replaces the token, so it is flagged.
  */
 export function tokenExpiryFromState(resources: readonly StateResource[], today: Date, warningDays: number): TokenExpiry {
-  const dates = resources
+  const tokens = resources
     .filter((r) => r.type?.endsWith(":WebServiceToken") && !r.delete)
-    .map((r) => r.outputs?.validUntil)
-    .filter((v): v is string => typeof v === "string");
-  if (dates.length === 0) return { validUntil: null, daysToExpiry: null, expiresSoon: false };
-  if (dates.includes("")) return { validUntil: "", daysToExpiry: null, expiresSoon: false };
-  const validUntil = [...dates].sort().pop() as string;
-  const daysToExpiry = daysBetween(today, validUntil);
-  return { validUntil, daysToExpiry, expiresSoon: daysToExpiry <= warningDays };
+    .map((r) => r.outputs ?? {})
+    .filter((o): o is Record<string, unknown> & { validUntil: string } => typeof o.validUntil === "string");
+  if (tokens.length === 0) return { validUntil: null, daysToExpiry: null, expiresSoon: false };
+  if (tokens.some((t) => t.validUntil === "")) return { validUntil: "", daysToExpiry: null, expiresSoon: false };
+  const current = [...tokens].sort((a, b) => a.validUntil.localeCompare(b.validUntil)).pop()!;
+  const window = typeof current.renewBeforeDays === "number" ? current.renewBeforeDays : warningDays;
+  const daysToExpiry = daysBetween(today, current.validUntil);
+  return { validUntil: current.validUntil, daysToExpiry, expiresSoon: daysToExpiry <= window };
 }
 
 function daysBetween(today: Date, isoDate: string): number {

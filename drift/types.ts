@@ -21,7 +21,7 @@ export interface TokenExpiry {
   validUntil: string | null;
   /** Whole days until the token stops working (negative: already past); null when it never expires or is unknown. */
   daysToExpiry: number | null;
-  /** The token stops working within the warning window (--expiry-warning-days). */
+  /** The token stops working within its renewal window (renewBeforeDays in state), else within --expiry-warning-days. */
   expiresSoon: boolean;
 }
 

@@ -15,6 +15,10 @@ export interface WebServiceTokenArgs extends ConnectionArgs {
   rotation: pulumi.Input<string>;
   /** Adopt the hand-made token named exactly `name` instead of creating one. */
   adoptExisting: pulumi.Input<boolean>;
+  /** Rolling validity (with validUntil ""): each token is made valid for this many days from its creation. */
+  validDays?: pulumi.Input<number>;
+  /** With validDays: a token expiring within this many days is replaced (new one first). */
+  renewBeforeDays?: pulumi.Input<number>;
 }
 
 /** A web-service token; `token` is a secret output, created once and found again by name. */

@@ -17,12 +17,21 @@ const shape = {
   validUntil: z.string().regex(/^(\d{4}-\d{2}-\d{2})?$/, "expected YYYY-MM-DD or empty"),
   rotation: z.string(),
   adoptExisting: z.boolean(),
+  /** Rolling validity: the token is made valid for this many days from its creation (absent: validUntil). */
+  validDays: z.number().int().min(2).optional(),
+  /** With validDays: a live token expiring within this many days is replaced. */
+  renewBeforeDays: z.number().int().min(1).optional(),
 };
 /** Any change to these needs a new token: Moodle cannot edit a token. */
-const REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "ipRestriction", "validUntil", "rotation", "adoptExisting"];
+const REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "ipRestriction", "validUntil", "validDays", "rotation", "adoptExisting"];
 /** An adopted token keeps the restriction and expiry it was made with; only its identity counts. */
 const ADOPTED_REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "adoptExisting"];
-const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "generation"];
+/**
+ * With a rolling validity the valid-until is computed at creation, so it is not compared with the
+ * (empty) configured date; the live date decides renewal instead (see renewalDue).
+ */
+const ROLLING_REPLACE_KEYS = REPLACE_KEYS.filter((k) => k !== "validUntil");
+const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "renewBeforeDays", "generation"];
 
 /** What makes a token a new generation: any of these changing means Moodle needs a new token. */
 const GENERATION_KEYS = [...REPLACE_KEYS, "moodleUrl"];
@@ -49,6 +58,7 @@ export function moodleTokenName(inputs: Record<string, any>): string {
   if (inputs.adoptExisting) return inputs.name;
   const identity: unknown[] = [inputs.tokenUser, inputs.serviceShortname, inputs.ipRestriction, inputs.validUntil, inputs.rotation];
   if (inputs.generation) identity.push(inputs.generation);
+  if (inputs.validDays) identity.push(`validDays:${inputs.validDays}`);
   const fingerprint = createHash("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 6);
   return `${inputs.name}-${fingerprint}`;
 }
@@ -63,20 +73,58 @@ function liveFields(row: TokenRow) {
  * fingerprint of exactly this generation, every attribute matches, and it was never used, so
  * nobody holds its value (Moodle showed it once, to the run that died).
  */
-function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId: number): boolean {
+function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId: number, validUntil: string): boolean {
   return (
     row.name === moodleTokenName(inputs) &&
     row.serviceShortname === inputs.serviceShortname &&
     row.userId === userId &&
     row.ipRestriction === inputs.ipRestriction &&
-    (row.validUntil ?? "") === inputs.validUntil &&
+    (row.validUntil ?? "") === validUntil &&
     /^never$/i.test(row.lastAccess)
   );
 }
 
+function isoDaysAhead(days: number, now = new Date()): string {
+  return new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
 /** Whether Moodle stopped accepting the token: it stops at the start of its valid-until day. */
-function expired(row: TokenRow, today = new Date().toISOString().slice(0, 10)): boolean {
-  return !!row.validUntil && row.validUntil <= today;
+function expired(row: TokenRow): boolean {
+  return !!row.validUntil && row.validUntil <= isoDaysAhead(0);
+}
+
+/**
+ * Whether a token of a rolling validity is due for its successor: Moodle stops it at the start of
+ * its valid-until day, and that day is within renewBeforeDays of today.
+ */
+export function renewalDue(validUntil: unknown, inputs: Record<string, any>): boolean {
+  if (!inputs.validDays || inputs.adoptExisting || typeof validUntil !== "string" || validUntil === "") return false;
+  return validUntil <= isoDaysAhead(inputs.renewBeforeDays ?? 14);
+}
+
+/**
+ * The valid-until a new token gets: the configured date, or with a rolling validity validDays from
+ * now. Computed at creation only, so the inputs stay the same from day to day.
+ */
+function validUntilAtCreation(inputs: Record<string, any>): string {
+  return inputs.validDays ? isoDaysAhead(inputs.validDays) : inputs.validUntil;
+}
+
+/**
+ * Where a new token's generation starts. The inputs keep the generation of the last change of
+ * config, not of the last renewal (check sees the inputs, never the live token), so a rolling
+ * token continues after the newest generation still in Moodle that is due for renewal: its
+ * successor counts as a replacement, and never takes back the name of an earlier one.
+ */
+async function firstFreeGeneration(moodle: MoodleAdmin, inputs: Record<string, any>): Promise<number> {
+  const first: number = inputs.generation ?? 0;
+  if (!inputs.validDays || inputs.adoptExisting) return first;
+  const due = new Set((await moodle.listTokens()).filter((t) => expired(t) || renewalDue(t.validUntil, inputs)).map((t) => t.name));
+  let next = first;
+  for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
+    if (due.has(moodleTokenName({ ...inputs, generation }))) next = generation + 1;
+  }
+  return next;
 }
 
 /** How many expired predecessors' names a new token steps over at most. */
@@ -84,27 +132,29 @@ const MAX_GENERATION_STEPS = 20;
 
 /**
  * Creates the token of the inputs' generation. A same-named token left by an interrupted run of
- * this stack is replaced; an expired one (dead: Moodle deletes it on its next use) is the
- * predecessor of a replacement that refresh planned (check never saw the live expiry), so the next
- * generation's name is taken and the replacement's delete removes it. Anything else stops the run.
+ * this stack is replaced; an expired one (dead: Moodle deletes it on its next use), or one due for
+ * renewal, is the predecessor of a replacement that refresh planned (check never saw the live
+ * expiry), so the next generation's name is taken and the replacement's delete removes it.
+ * Anything else stops the run.
  */
 async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>, userId: number, serviceId: number) {
-  const first: number = inputs.generation ?? 0;
+  const first: number = await firstFreeGeneration(moodle, inputs);
+  const validUntil = validUntilAtCreation(inputs);
   for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
     const named: Record<string, any> = { ...inputs, generation };
-    const request = { name: moodleTokenName(named), userId, serviceId, ipRestriction: named.ipRestriction, validUntil: named.validUntil || undefined };
+    const request = { name: moodleTokenName(named), userId, serviceId, ipRestriction: named.ipRestriction, validUntil: validUntil || undefined };
     try {
       // The client refuses to create over a same-named token (it checks the list first).
       return { ...(await moodle.createToken(request)), generation };
     } catch (err) {
       if (!(err instanceof MoodleTokenExistsError)) throw err;
       const clashing = (await moodle.listTokens()).filter((t) => err.tokenIds.includes(t.id));
-      if (clashing.length > 0 && clashing.every((t) => leftByInterruptedRun(t, named, userId))) {
+      if (clashing.length > 0 && clashing.every((t) => leftByInterruptedRun(t, named, userId, validUntil))) {
         // Ours, from a run that died after Moodle created it: its value is lost, so it is replaced.
         for (const t of clashing) await moodle.deleteToken(t.id);
         return { ...(await moodle.createToken(request)), generation };
       }
-      if (clashing.length > 0 && clashing.every((t) => expired(t))) continue;
+      if (clashing.length > 0 && clashing.every((t) => expired(t) || renewalDue(t.validUntil, inputs))) continue;
       throw new Error(
         `Moodle already has a token named '${request.name}' (id ${err.tokenIds.join(", ")}) that this stack does not know ` +
           "and cannot prove it made (it was used, or its user, service, IP restriction or expiry differ); Moodle never shows its value again. " +
@@ -123,9 +173,14 @@ export const token: pulumi.dynamic.ResourceProvider = {
     return { ...result, inputs: { ...news, generation: nextGeneration(olds, news) } };
   },
   // A token lives on one site: another site URL means a new token there (created before the old
-  // one is deleted, which is harmless when the URL only renamed the same site).
-  diff: async (_id, olds, news) =>
-    diffFields(olds, news, { replace: [...(news.adoptExisting ? ADOPTED_REPLACE_KEYS : REPLACE_KEYS), "moodleUrl"] }),
+  // one is deleted, which is harmless when the URL only renamed the same site). The olds are the
+  // refreshed outputs, so a rolling token's live valid-until tells whether its renewal is due.
+  diff: async (_id, olds, news) => {
+    const replaceKeys = news.adoptExisting ? ADOPTED_REPLACE_KEYS : news.validDays ? ROLLING_REPLACE_KEYS : REPLACE_KEYS;
+    const planned = diffFields(olds, news, { replace: [...replaceKeys, "moodleUrl"], update: ["renewBeforeDays"] });
+    if (!renewalDue(olds.validUntil, news)) return planned;
+    return { ...planned, changes: true, replaces: [...(planned.replaces ?? []), "validUntil"] };
+  },
 
   async create(inputs) {
     const moodle = moodleFor(connectionOf(inputs));
@@ -171,12 +226,16 @@ export const token: pulumi.dynamic.ResourceProvider = {
     const row = (await moodleFor(connectionOf(props)).listTokens()).find((t) => String(t.id) === id);
     if (!row) return { id: "", props: {} };
     const live = { ...props, ...liveFields(row) };
-    return { id, props: live, inputs: pick(live, INPUT_KEYS) };
+    // A rolling token's configured date stays empty: its live date is an output, not a new input.
+    // Keys the token never had (validDays of a fixed date) stay absent: the engine refuses undefined.
+    const inputs = Object.fromEntries(Object.entries(pick(live, INPUT_KEYS)).filter(([, v]) => v !== undefined));
+    return { id, props: live, inputs: props.validDays ? { ...inputs, validUntil: "" } : inputs };
   },
 
   // Only connection details or adoption can change in place; everything else replaces.
+  // The valid-until stays the live one (a rolling or adopted token's configured date is not it).
   async update(_id, olds, news) {
-    return { outs: { ...olds, ...news } };
+    return { outs: { ...olds, ...news, validUntil: olds.validUntil ?? news.validUntil } };
   },
 
   async delete(id, props) {

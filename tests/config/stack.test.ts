@@ -34,7 +34,7 @@ describe("stack config", () => {
     const s = loadStackSettings(reader(phase1), NOW);
     expect(s.mode).toBe("existing");
     expect(s.moodle).toMatchObject({ url: "https://moodle.example.com", adminUser: "admin", allowHttp: false, requestTimeoutSeconds: 30 });
-    expect(s.token).toEqual({ name: "percipio", user: "admin", ipRestriction: "", validUntil: "", rotation: "1", adoptExisting: false });
+    expect(s.token).toEqual({ name: "percipio", user: "admin", ipRestriction: "", validUntil: "", validDays: 0, renewBeforeDays: 14, rotation: "1", adoptExisting: false });
     expect(s.serviceShortname).toBe("Percipio-API");
     expect(s.percipio).toBeUndefined();
   });

@@ -74,6 +74,14 @@ describe("token expiry from state", () => {
     expect(tokenExpiryFromState([token("2026-12-12")], TODAY, 14).expiresSoon).toBe(true);
     expect(tokenExpiryFromState([token("2026-11-27")], TODAY, 14).daysToExpiry).toBe(-1);
   });
+  it("a token that renews itself is flagged inside its own renewal window, not the report's", () => {
+    const rolling = (validUntil: string, renewBeforeDays: number) => ({ ...token(validUntil), outputs: { validUntil, validDays: 30, renewBeforeDays } });
+    expect(tokenExpiryFromState([rolling("2026-12-05", 7)], TODAY, 14)).toEqual({ validUntil: "2026-12-05", daysToExpiry: 7, expiresSoon: true });
+    expect(tokenExpiryFromState([rolling("2026-12-06", 7)], TODAY, 14).expiresSoon).toBe(false);
+    expect(tokenExpiryFromState([rolling("2026-12-19", 21)], TODAY, 14).expiresSoon).toBe(true);
+    // Of two generations, the window of the one valid longest counts.
+    expect(tokenExpiryFromState([rolling("2026-12-01", 7), rolling("2026-12-20", 3)], TODAY, 14).expiresSoon).toBe(false);
+  });
   it("never expires, no token, deleted tokens ignored, newest of two generations", () => {
     expect(tokenExpiryFromState([token("")], TODAY, 14)).toEqual({ validUntil: "", daysToExpiry: null, expiresSoon: false });
     expect(tokenExpiryFromState([{ type: "pulumi:pulumi:Stack", outputs: {} }], TODAY, 14)).toEqual({ validUntil: null, daysToExpiry: null, expiresSoon: false });
