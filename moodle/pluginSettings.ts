@@ -29,9 +29,9 @@ function toSettings(page: AdminSettingsPage, step: string): PercipioSettings {
   return out;
 }
 
-async function readPage(session: MoodleSession, step: string): Promise<AdminSettingsPage> {
+async function readPage(session: MoodleSession, step: string, reuse = false): Promise<AdminSettingsPage> {
   try {
-    return await readSettingsSection(session, step, SECTION);
+    return await readSettingsSection(session, step, SECTION, reuse);
   } catch (e) {
     if (e instanceof MoodleError && e.constructor === MoodleError) {
       throw new MoodleError(step, PATH, `${e.detail}; is mod_percipio installed?`);
@@ -59,7 +59,7 @@ export async function setPluginSettings(session: MoodleSession, values: Partial<
   }
   if (names.length === 0) return;
 
-  const before = await readPage(session, step);
+  const before = await readPage(session, step, true);
   const current = toSettings(before, step);
   const wanted = names as PercipioSettingName[];
   // A select value outside its options is dropped by Moodle without a word; reject it up front.
