@@ -21,6 +21,11 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     return t.control!.requests().map((r) => `${r.method} ${r.path}`);
   }
 
+  test("login goes straight to the dashboard (no testsession hop); its footer answers the version check", async () => {
+    const log = await count((c) => c.webServicesEnabled());
+    expect(log).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /my/", "GET /admin/settings.php?section=optionalsubsystems"]);
+  });
+
   test("enable web services as a provider does (read, set): one read, the POST, one read-back", async () => {
     const log = await count(async (c) => {
       await c.session();
