@@ -75,6 +75,16 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     expect(log.filter((l) => l.includes("modsettingpercipio"))).toHaveLength(3);
   });
 
+  test("create a token as the provider does (find the service, list, create): no token form read, no second list before the POST", async () => {
+    const log = await count(async (c) => {
+      const service = await c.findService({ shortname: "Percipio-API" });
+      await c.listTokens();
+      t.control!.clearRequests();
+      await c.createToken({ name: "budget", userId: 2, serviceId: service!.id });
+    });
+    expect(log).toEqual(["POST /admin/webservice/tokens.php", "GET /admin/webservice/tokens.php"]);
+  });
+
   test("plain reads always go to Moodle: a change behind the client's back is seen", async () => {
     const log = await count(async (c) => {
       expect(await c.webServicesEnabled()).toBe(false);
