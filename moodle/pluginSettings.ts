@@ -40,9 +40,9 @@ async function readPage(session: MoodleSession, step: string, reuse = false): Pr
   }
 }
 
-export async function pluginSettings(session: MoodleSession): Promise<PercipioSettings> {
+export async function pluginSettings(session: MoodleSession, reuse = false): Promise<PercipioSettings> {
   const step = "read Percipio settings";
-  return toSettings(await readPage(session, step), step);
+  return toSettings(await readPage(session, step, reuse), step);
 }
 
 export async function setPluginSettings(session: MoodleSession, values: Partial<PercipioSettings>): Promise<void> {

@@ -85,6 +85,18 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     expect(log).toEqual(["POST /admin/webservice/tokens.php", "GET /admin/webservice/tokens.php"]);
   });
 
+  test("'what was there before' right before a write may reuse the page read since the last write; a plain read may not", async () => {
+    const log = await count(async (c) => {
+      await c.webServicesEnabled();
+      await c.pluginSettings();
+      await c.webServicesEnabled(true);
+      await c.pluginSettings(true);
+      await c.pluginSettings();
+    });
+    expect(log.filter((l) => l.includes("optionalsubsystems"))).toHaveLength(1);
+    expect(log.filter((l) => l.includes("modsettingpercipio"))).toHaveLength(2);
+  });
+
   test("plain reads always go to Moodle: a change behind the client's back is seen", async () => {
     const log = await count(async (c) => {
       expect(await c.webServicesEnabled()).toBe(false);
