@@ -9,8 +9,9 @@ export function settingsPath(section: string): string {
   return `/admin/settings.php?section=${encodeURIComponent(section)}`;
 }
 
-export async function readSettingsSection(session: MoodleSession, step: string, section: string): Promise<AdminSettingsPage> {
-  const page = await session.request({ step, path: settingsPath(section) });
+/** `reuse`: a page read since the last write will do (see PageRequest.reuse). */
+export async function readSettingsSection(session: MoodleSession, step: string, section: string, reuse = false): Promise<AdminSettingsPage> {
+  const page = await session.request({ step, path: settingsPath(section), reuse });
   const parsed = parseAdminSettingsPage(page.body);
   if (page.status !== 200 || parsed.section !== section) {
     const err = parseErrorPage(page.body);

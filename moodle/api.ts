@@ -18,7 +18,11 @@ export interface MoodleAdmin {
   session(): Promise<SessionInfo>;
   version(): Promise<MoodleVersion>;
 
-  webServicesEnabled(): Promise<boolean>;
+  /**
+   * `reuse`: a page this client read since its last write will do; for "what was there before" right
+   * before a write. Refreshes never pass it.
+   */
+  webServicesEnabled(reuse?: boolean): Promise<boolean>;
   setWebServicesEnabled(enabled: boolean): Promise<void>;
 
   /** Names of enabled protocols, e.g. ["rest", "soap"]. */
@@ -45,7 +49,8 @@ export interface MoodleAdmin {
   createToken(request: CreateTokenRequest): Promise<CreatedToken>;
   deleteToken(tokenId: number): Promise<void>;
 
-  pluginSettings(): Promise<PercipioSettings>;
+  /** `reuse` as for webServicesEnabled. */
+  pluginSettings(reuse?: boolean): Promise<PercipioSettings>;
   /** Writes only the given settings; throws MoodleValidationError naming each rejected field. */
   setPluginSettings(values: Partial<PercipioSettings>): Promise<void>;
 }

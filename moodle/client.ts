@@ -67,8 +67,8 @@ export class MoodleClient implements MoodleAdmin {
     return this.web;
   }
 
-  async webServicesEnabled(): Promise<boolean> {
-    return site.webServicesEnabled(await this.supported());
+  async webServicesEnabled(reuse = false): Promise<boolean> {
+    return site.webServicesEnabled(await this.supported(), reuse);
   }
   async setWebServicesEnabled(enabled: boolean): Promise<void> {
     return site.setWebServicesEnabled(await this.supported(), enabled);
@@ -124,8 +124,8 @@ export class MoodleClient implements MoodleAdmin {
     return this.tokenLock.run(() => tokens.deleteToken(s, tokenId));
   }
 
-  async pluginSettings(): Promise<PercipioSettings> {
-    return plugin.pluginSettings(await this.supported());
+  async pluginSettings(reuse = false): Promise<PercipioSettings> {
+    return plugin.pluginSettings(await this.supported(), reuse);
   }
   async setPluginSettings(values: Partial<PercipioSettings>): Promise<void> {
     return plugin.setPluginSettings(await this.supported(), values);

@@ -29,9 +29,9 @@ function toSettings(page: AdminSettingsPage, step: string): PercipioSettings {
   return out;
 }
 
-async function readPage(session: MoodleSession, step: string): Promise<AdminSettingsPage> {
+async function readPage(session: MoodleSession, step: string, reuse = false): Promise<AdminSettingsPage> {
   try {
-    return await readSettingsSection(session, step, SECTION);
+    return await readSettingsSection(session, step, SECTION, reuse);
   } catch (e) {
     if (e instanceof MoodleError && e.constructor === MoodleError) {
       throw new MoodleError(step, PATH, `${e.detail}; is mod_percipio installed?`);
@@ -40,9 +40,9 @@ async function readPage(session: MoodleSession, step: string): Promise<AdminSett
   }
 }
 
-export async function pluginSettings(session: MoodleSession): Promise<PercipioSettings> {
+export async function pluginSettings(session: MoodleSession, reuse = false): Promise<PercipioSettings> {
   const step = "read Percipio settings";
-  return toSettings(await readPage(session, step), step);
+  return toSettings(await readPage(session, step, reuse), step);
 }
 
 export async function setPluginSettings(session: MoodleSession, values: Partial<PercipioSettings>): Promise<void> {
@@ -59,7 +59,7 @@ export async function setPluginSettings(session: MoodleSession, values: Partial<
   }
   if (names.length === 0) return;
 
-  const before = await readPage(session, step);
+  const before = await readPage(session, step, true);
   const current = toSettings(before, step);
   const wanted = names as PercipioSettingName[];
   // A select value outside its options is dropped by Moodle without a word; reject it up front.

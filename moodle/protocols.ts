@@ -7,9 +7,9 @@ import type { MoodleSession } from "./session";
 
 const SECTION = "webserviceprotocols";
 
-export async function readProtocols(session: MoodleSession): Promise<ProtocolRow[]> {
+export async function readProtocols(session: MoodleSession, reuse = false): Promise<ProtocolRow[]> {
   const step = "read web service protocols";
-  const page = await session.request({ step, path: settingsPath(SECTION) });
+  const page = await session.request({ step, path: settingsPath(SECTION), reuse });
   const rows = parseProtocols(page.body);
   if (page.status !== 200 || rows.length === 0) {
     throw new MoodleError(step, "/admin/settings.php", `no protocol table on the Manage protocols page (HTTP ${page.status})`);
@@ -23,7 +23,7 @@ export async function enabledProtocols(session: MoodleSession): Promise<string[]
 
 export async function setProtocolEnabled(session: MoodleSession, protocol: string, enabled: boolean): Promise<void> {
   const step = `${enabled ? "enable" : "disable"} the ${protocol} protocol`;
-  const rows = await readProtocols(session);
+  const rows = await readProtocols(session, true);
   const row = rows.find((r) => r.name === protocol);
   if (!row) {
     throw new MoodleError(step, "/admin/settings.php", `protocol "${protocol}" is not installed (available: ${rows.map((r) => r.name).join(", ")})`);

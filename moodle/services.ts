@@ -20,8 +20,8 @@ const MISSING_RECORD_CODES = new Set(["invalidrecordunknown", "invalidrecord"]);
  * The service's edit form. Throws MoodleRecordMissingError only when Moodle says the record does not exist;
  * any other error page (a failed database read, a timeout page) is a plain MoodleError, never "gone".
  */
-export async function readServiceEditForm(session: MoodleSession, serviceId: number, step = "read external service"): Promise<ServiceEditForm> {
-  const page = await session.request({ step, path: `${EDIT_PATH}?id=${serviceId}` });
+export async function readServiceEditForm(session: MoodleSession, serviceId: number, step = "read external service", reuse = false): Promise<ServiceEditForm> {
+  const page = await session.request({ step, path: `${EDIT_PATH}?id=${serviceId}`, reuse });
   const form = page.status === 200 ? parseServiceEditForm(page.body) : undefined;
   if (form && form.id === serviceId) return form;
   const err = parseErrorPage(page.body);
@@ -31,27 +31,48 @@ export async function readServiceEditForm(session: MoodleSession, serviceId: num
   throw new MoodleError(step, EDIT_PATH, detail);
 }
 
-export async function listServices(session: MoodleSession): Promise<ExternalService[]> {
-  const step = "list external services";
+async function readServiceList(session: MoodleSession, step: string): Promise<ExternalService[]> {
   const page = await session.request({ step, path: settingsPath("externalservices") });
   if (page.status !== 200 || !page.body.includes("builtinservices")) {
     throw new MoodleError(step, "/admin/settings.php", `no external services page (HTTP ${page.status})`);
   }
-  const listed = parseServiceList(page.body);
+  return parseServiceList(page.body);
+}
+
+/** The listed service completed from its edit form; undefined when it was deleted in between. */
+async function withEditForm(session: MoodleSession, listed: ExternalService, step: string): Promise<ExternalService | undefined> {
+  let form: ServiceEditForm;
+  try {
+    form = await readServiceEditForm(session, listed.id, step);
+  } catch (e) {
+    // Deleted between the list and its edit form: it is gone. Any other failure is the caller's to see.
+    if (e instanceof MoodleRecordMissingError) return undefined;
+    throw e;
+  }
+  return { ...listed, shortname: form.shortname, enabled: form.enabled, restrictedUsers: form.restrictedUsers };
+}
+
+export async function listServices(session: MoodleSession): Promise<ExternalService[]> {
+  const step = "list external services";
   const services: ExternalService[] = [];
   // The list has no shortname column; the edit form has it (read-only for built-in services).
-  for (const s of listed) {
-    let form: ServiceEditForm;
-    try {
-      form = await readServiceEditForm(session, s.id, step);
-    } catch (e) {
-      // Deleted between the list and its edit form: it is gone. Any other failure is the caller's to see.
-      if (e instanceof MoodleRecordMissingError) continue;
-      throw e;
-    }
-    services.push({ ...s, shortname: form.shortname, enabled: form.enabled, restrictedUsers: form.restrictedUsers });
+  for (const s of await readServiceList(session, step)) {
+    const full = await withEditForm(session, s, step);
+    if (full) services.push(full);
   }
   return services;
+}
+
+/**
+ * Services found by shortname in this process (per session): a later lookup reads only that service's
+ * edit form, and still lists again when the form no longer carries the shortname.
+ */
+const found = new WeakMap<MoodleSession, Map<string, ExternalService>>();
+
+/** Plugin-declared and custom services before core ones (the mobile app service is never ours). */
+function likelyFirst(services: ExternalService[], name?: string): ExternalService[] {
+  const rank = (s: ExternalService) => (name !== undefined && s.name === name ? 0 : s.component === "moodle" ? 2 : 1);
+  return [...services].sort((a, b) => rank(a) - rank(b));
 }
 
 /** The service, or undefined only when Moodle says it has no such record. */
@@ -76,13 +97,24 @@ export async function getService(session: MoodleSession, serviceId: number): Pro
 }
 
 export async function findService(session: MoodleSession, key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
-  const all = await listServices(session);
-  if (key.shortname) {
-    const s = all.find((x) => x.shortname === key.shortname);
-    if (s) return s;
+  const step = "find external service";
+  const known = found.get(session) ?? new Map<string, ExternalService>();
+  found.set(session, known);
+  const remembered = key.shortname ? known.get(key.shortname) : undefined;
+  if (remembered) {
+    const fresh = await withEditForm(session, remembered, step);
+    if (fresh && fresh.shortname === key.shortname) return fresh;
   }
-  if (key.name) return all.find((x) => x.name === key.name);
-  return undefined;
+  // Edit forms are read only until the shortname matches.
+  const read: ExternalService[] = [];
+  for (const s of likelyFirst(await readServiceList(session, step), key.name)) {
+    const full = await withEditForm(session, s, step);
+    if (!full) continue;
+    if (full.shortname) known.set(full.shortname, full);
+    if (key.shortname && full.shortname === key.shortname) return full;
+    read.push(full);
+  }
+  return key.name ? read.find((x) => x.name === key.name) : undefined;
 }
 
 async function postServiceForm(session: MoodleSession, step: string, form: ServiceEditForm, overrides: Record<string, string>): Promise<void> {
@@ -102,7 +134,7 @@ async function postServiceForm(session: MoodleSession, step: string, form: Servi
 
 export async function setServiceEnabled(session: MoodleSession, serviceId: number, enabled: boolean): Promise<void> {
   const step = `${enabled ? "enable" : "disable"} external service ${serviceId}`;
-  const form = await readServiceEditForm(session, serviceId, step);
+  const form = await readServiceEditForm(session, serviceId, step, true);
   if (form.enabled === enabled) return;
   await postServiceForm(session, step, form, { enabled: enabled ? "1" : "0" });
   const after = await readServiceEditForm(session, serviceId, step);
@@ -111,7 +143,7 @@ export async function setServiceEnabled(session: MoodleSession, serviceId: numbe
 
 export async function setServiceRestrictedUsers(session: MoodleSession, serviceId: number, restricted: boolean): Promise<void> {
   const step = `set "Authorised users only" of external service ${serviceId}`;
-  const form = await readServiceEditForm(session, serviceId, step);
+  const form = await readServiceEditForm(session, serviceId, step, true);
   if (form.restrictedUsers === restricted) return;
   if (form.restrictedUsersFrozen) {
     throw new MoodleError(
@@ -126,8 +158,8 @@ export async function setServiceRestrictedUsers(session: MoodleSession, serviceI
   if (after.restrictedUsers !== restricted) throw new MoodleNotAppliedError(step, EDIT_PATH, `"Authorised users only" unchanged on "${form.name}"`);
 }
 
-async function readUsers(session: MoodleSession, serviceId: number, step: string): Promise<ServiceUsersPage> {
-  const page = await session.request({ step, path: `${USERS_PATH}?id=${serviceId}` });
+async function readUsers(session: MoodleSession, serviceId: number, step: string, reuse = false): Promise<ServiceUsersPage> {
+  const page = await session.request({ step, path: `${USERS_PATH}?id=${serviceId}`, reuse });
   const users = page.status === 200 ? parseServiceUsers(page.body) : undefined;
   if (!users) {
     const err = parseErrorPage(page.body);
@@ -142,7 +174,7 @@ export async function authorisedUsers(session: MoodleSession, serviceId: number)
 
 async function changeUser(session: MoodleSession, serviceId: number, userId: number, add: boolean): Promise<void> {
   const step = `${add ? "authorise" : "deauthorise"} user ${userId} on external service ${serviceId}`;
-  const before = await readUsers(session, serviceId, step);
+  const before = await readUsers(session, serviceId, step, true);
   if (before.authorised.some((u) => u.id === userId) === add) return;
   const page = await session.request({
     step,

@@ -32,6 +32,11 @@ export interface PageRequest {
   idempotent?: boolean;
   /** Follow same-site redirects (default: GET yes, POST no — the POST's 303 target is part of its answer). */
   follow?: boolean;
+  /**
+   * A page this client read since its last write will do: for the check right before a write, whose
+   * outcome is read back from Moodle anyway. Other reads always go to Moodle.
+   */
+  reuse?: boolean;
 }
 
 export interface Page {
@@ -45,11 +50,23 @@ export interface Page {
 }
 
 const LOGIN_PATH = "/login/index.php";
+/** Where Moodle sends an admin after login (core_login_get_return_url without a wantsurl). */
+const DASHBOARD_PATH = "/my/";
 
 function pathOf(req: PageRequest): string {
   return typeof req.path === "function" ? stripQuery(req.path("")) : req.path;
 }
 const MAX_HOPS = 6;
+/**
+ * How long a remembered page answers a repeated read. Reads repeat within one operation (check, then
+ * write); the bound keeps a long-lived process from ever serving a page older than this.
+ */
+export const PAGE_MEMO_MS = 10_000;
+
+/** A plain page read: a GET of a fixed path that follows redirects. Anything else may change the site. */
+function isPlainRead(req: PageRequest): req is PageRequest & { path: string } {
+  return (req.method ?? "GET") === "GET" && typeof req.path === "string" && req.follow !== false;
+}
 
 /** Pages Moodle forces on a user before anything else; the client cannot get past them. */
 export function forcedPageFor(sitePath: string): string | undefined {
@@ -80,6 +97,14 @@ export class MoodleSession {
    * resources and retries follow.
    */
   private rejected?: MoodleLoginError;
+  /**
+   * Pages read since this client's last write, so the check before a write costs no request when the
+   * operation has just read the same page. Any write (POST, or a GET carrying the sesskey) and any login
+   * forget them all; a read that overlapped a write is not remembered.
+   */
+  private readonly memo = new Map<string, { page: Page; at: number }>();
+  private writes = 0;
+  private writesInFlight = 0;
 
   constructor(
     readonly http: MoodleHttp,
@@ -104,6 +129,7 @@ export class MoodleSession {
     if (this.generation !== seen && this.current) return Promise.resolve(this.current);
     if (!this.pending) {
       this.current = undefined;
+      this.memo.clear();
       this.pending = this.login()
         .then((s) => {
           this.current = s;
@@ -119,6 +145,28 @@ export class MoodleSession {
 
   /** Requests an admin page as the logged-in user; re-logs in once when the session turns out to be gone. */
   async request(req: PageRequest): Promise<Page> {
+    if (!isPlainRead(req)) {
+      this.memo.clear();
+      this.writes++;
+      this.writesInFlight++;
+      try {
+        return await this.send(req);
+      } finally {
+        this.writesInFlight--;
+        this.memo.clear();
+      }
+    }
+    const hit = req.reuse ? this.memo.get(req.path) : undefined;
+    if (hit && Date.now() - hit.at < PAGE_MEMO_MS) return hit.page;
+    const writesBefore = this.writes;
+    const page = await this.send(req);
+    if (page.status === 200 && this.writes === writesBefore && this.writesInFlight === 0) {
+      this.memo.set(req.path, { page, at: Date.now() });
+    }
+    return page;
+  }
+
+  private async send(req: PageRequest): Promise<Page> {
     let state = await this.ensure();
     let gen = this.generation;
     let reloggedIn = false;
@@ -235,7 +283,9 @@ export class MoodleSession {
     });
     const target = post.location ? this.http.sitePath(post.location) : undefined;
     if (post.status >= 300 && post.status < 400 && target?.includes("testsession=")) {
-      return this.landing(target);
+      // testsession only checks the cookie and redirects to the dashboard; the dashboard shows the same
+      // (a login redirect when the cookie did not stick) and carries M.cfg and the release: one request less.
+      return this.landing(DASHBOARD_PATH);
     }
     if (target?.includes("loginredirect=1") && replacesSession(post)) {
       // Moodle starts a new session (session_regenerate_id) when the cookie's session is gone, and then
@@ -257,7 +307,7 @@ export class MoodleSession {
     throw new MoodleError(step, LOGIN_PATH, `unexpected answer HTTP ${post.status}${target ? ` redirecting to ${stripQuery(target)}` : ""}`);
   }
 
-  /** Follows testsession -> landing page, refusing forced pages, and reads sesskey/userId from M.cfg. */
+  /** Reads the landing page, refusing forced pages, and takes sesskey/userId (and the release) from it. */
   private async landing(first: string): Promise<SessionState> {
     const step = "log in";
     let path = first;
@@ -268,7 +318,7 @@ export class MoodleSession {
       if (res.status >= 300 && res.status < 400 && res.location) {
         const next = this.http.sitePath(res.location);
         if (next === undefined) throw new MoodleForcedPageError(step, path, "off-site redirect", `after login Moodle redirects to ${new URL(res.location).host}`);
-        if (stripQuery(next) === LOGIN_PATH && !next.includes("testsession")) {
+        if (stripQuery(next) === LOGIN_PATH) {
           throw new MoodleSessionError(step, path, "the session cookie did not stick (cookies blocked, or wwwroot differs from the configured url?)");
         }
         path = next;

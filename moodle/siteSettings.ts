@@ -6,14 +6,14 @@ import type { MoodleSession } from "./session";
 const SECTION = "optionalsubsystems";
 const INPUT = "s__enablewebservices";
 
-export async function webServicesEnabled(session: MoodleSession): Promise<boolean> {
-  const page = await readSettingsSection(session, "read web services setting", SECTION);
+export async function webServicesEnabled(session: MoodleSession, reuse = false): Promise<boolean> {
+  const page = await readSettingsSection(session, "read web services setting", SECTION, reuse);
   return page.values[INPUT] === "1";
 }
 
 export async function setWebServicesEnabled(session: MoodleSession, enabled: boolean): Promise<void> {
   const step = `${enabled ? "enable" : "disable"} web services`;
-  if ((await webServicesEnabled(session)) === enabled) return;
+  if ((await webServicesEnabled(session, true)) === enabled) return;
   const out = await writeSettingsSection(session, step, SECTION, { [INPUT]: enabled ? "1" : "0" });
   if (out.kind === "rejected" && Object.keys(out.page.errors).length) {
     throw new MoodleValidationError(step, "/admin/settings.php", out.page.errors);

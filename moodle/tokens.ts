@@ -2,7 +2,8 @@
 // first list view after creation in the same session, so creation and capture are one operation and
 // creation is never replayed blindly: after any doubt the list is consulted first.
 import type { CreateTokenRequest, CreatedToken, TokenRow } from "./types";
-import { MoodleError, MoodleNotAppliedError, MoodleTokenExistsError, MoodleTransportError } from "./errors";
+import { MoodleError, MoodleNotAppliedError, MoodleRecordMissingError, MoodleTokenExistsError, MoodleTransportError } from "./errors";
+import { readServiceEditForm } from "./services";
 import { parseErrorPage } from "./parsers/common";
 import { parseTokenCreateForm, parseTokenReport, TokenReport } from "./parsers/tokens";
 import type { MoodleSession } from "./session";
@@ -10,8 +11,8 @@ import type { MoodleSession } from "./session";
 const TOKENS_PATH = "/admin/webservice/tokens.php";
 const MAX_PAGES = 100;
 
-async function readReportPage(session: MoodleSession, step: string, page: number): Promise<TokenReport> {
-  const res = await session.request({ step, path: page === 0 ? TOKENS_PATH : `${TOKENS_PATH}?page=${page}` });
+async function readReportPage(session: MoodleSession, step: string, page: number, reuse = false): Promise<TokenReport> {
+  const res = await session.request({ step, path: page === 0 ? TOKENS_PATH : `${TOKENS_PATH}?page=${page}`, reuse });
   const report = res.status === 200 ? parseTokenReport(res.body) : undefined;
   if (!report?.isReport) {
     const err = parseErrorPage(res.body);
@@ -21,13 +22,13 @@ async function readReportPage(session: MoodleSession, step: string, page: number
 }
 
 /** Reads every page of the token report. The first page also carries a once-only value, if one is pending. */
-export async function readTokens(session: MoodleSession, step = "list tokens"): Promise<{ rows: TokenRow[]; created?: TokenReport["created"] }> {
-  const first = await readReportPage(session, step, 0);
+export async function readTokens(session: MoodleSession, step = "list tokens", reuse = false): Promise<{ rows: TokenRow[]; created?: TokenReport["created"] }> {
+  const first = await readReportPage(session, step, 0, reuse);
   const rows = [...first.rows];
   const seen = new Set(rows.map((r) => r.id));
   // The report pages by 30 (data-table-page-size); flexible tables take a 0-based ?page=N.
   for (let p = 1; p < MAX_PAGES && first.totalRows !== undefined && rows.length < first.totalRows; p++) {
-    const next = await readReportPage(session, step, p);
+    const next = await readReportPage(session, step, p, reuse);
     const fresh = next.rows.filter((r) => !seen.has(r.id));
     if (fresh.length === 0) break;
     for (const r of fresh) {
@@ -40,6 +41,16 @@ export async function readTokens(session: MoodleSession, step = "list tokens"): 
 
 export async function listTokens(session: MoodleSession): Promise<TokenRow[]> {
   return (await readTokens(session)).rows;
+}
+
+async function serviceNamed(session: MoodleSession, serviceId: number, step: string): Promise<{ id: number; name: string }> {
+  try {
+    const form = await readServiceEditForm(session, serviceId, step, true);
+    return { id: form.id, name: form.name };
+  } catch (e) {
+    if (e instanceof MoodleRecordMissingError) throw new MoodleError(step, TOKENS_PATH, `service id ${serviceId} does not exist (${e.detail})`);
+    throw e;
+  }
 }
 
 function matches(row: TokenRow, name: string, userId: number, serviceName: string): boolean {
@@ -61,15 +72,10 @@ export async function createToken(session: MoodleSession, req: CreateTokenReques
     validUntil = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]) };
   }
 
-  const formPage = await session.request({ step, path: `${TOKENS_PATH}?action=create` });
-  const form = formPage.status === 200 ? parseTokenCreateForm(formPage.body) : undefined;
-  if (!form) throw new MoodleError(step, TOKENS_PATH, `no token form (HTTP ${formPage.status})`);
-  const service = form.services.find((s) => s.id === req.serviceId);
-  if (!service) {
-    throw new MoodleError(step, TOKENS_PATH, `service id ${req.serviceId} is not offered by the token form (offered: ${form.services.map((s) => `${s.id} ${s.name}`).join(", ")})`);
-  }
+  // The token list names the service; its edit form has the name (usually just read by the caller).
+  const service = await serviceNamed(session, req.serviceId, step);
 
-  const before = await readTokens(session, step);
+  const before = await readTokens(session, step, true);
   const clash = before.rows.filter((r) => matches(r, req.name, req.userId, service.name));
   if (clash.length) {
     throw new MoodleTokenExistsError(

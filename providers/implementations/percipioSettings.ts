@@ -87,7 +87,8 @@ export const percipioSettings: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
     // What was there before, so destroy puts it back (on a fresh site: empty, i.e. cleared).
     const moodle = moodleFor(connectionOf(inputs));
-    const found = await moodle.pluginSettings();
+    // The check's preflight has usually just read this page (reused only when nothing was written since).
+    const found = await moodle.pluginSettings(true);
     const previous = asFields(found);
     try {
       await write(inputs);

@@ -30,7 +30,8 @@ export const webServices: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const moodle = moodleFor(connectionOf(inputs));
-    const enabledBefore = await moodle.webServicesEnabled();
+    // The check's preflight has usually just read this page; no write since, so it still holds.
+    const enabledBefore = await moodle.webServicesEnabled(true);
     if (enabledBefore !== inputs.enabled) await moodle.setWebServicesEnabled(inputs.enabled);
     return { id: "enablewebservices", outs: { ...inputs, enabledBefore } };
   },

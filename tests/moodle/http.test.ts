@@ -276,6 +276,8 @@ describe("token creation is never replayed blindly", () => {
   let f: Fake;
   beforeAll(async () => {
     f = await startFake((app, fake) => {
+      // The token list names the service: createToken reads the name from the service's edit form.
+      app.get("/admin/webservice/service.php", (_req, res) => res.send(page("5.0", "p2-service-edit.html")));
       app.get("/admin/webservice/tokens.php", (req, res) => {
         if (req.query.action === "create") { res.send(page("5.0", "p6-token-create-form.html")); return; }
         const list = (fake.state.lists as string[]).shift() ?? "e1-tokens-list-empty.html";
