@@ -9,30 +9,14 @@ import { percipioSettings } from "../../providers/implementations/percipioSettin
 import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
+import { connectionTo, tokenInputsFor } from "./inputs";
 
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
 let moodle: MoodleDouble;
 let percipio: PercipioOAuthDouble;
 const state = () => moodle.control.state() as any;
-const connection = () => ({
-  moodleUrl: moodle.url,
-  adminUser: "admin",
-  adminPassword: "Admin-Pass-1!",
-  allowHttp: true,
-  caCertPem: "",
-  requestTimeoutSeconds: 10,
-});
-const tokenInputs = (overrides: Record<string, unknown> = {}) => ({
-  ...connection(),
-  name: "percipio-unit",
-  tokenUser: "admin",
-  serviceShortname: "Percipio-API",
-  ipRestriction: "",
-  validUntil: "",
-  rotation: "1",
-  adoptExisting: false,
-  ...overrides,
-});
+const connection = () => connectionTo(moodle.url);
+const tokenInputs = (overrides: Record<string, unknown> = {}) => tokenInputsFor(moodle.url, overrides);
 const settingsInputs = (overrides: Record<string, unknown> = {}) => ({
   ...connection(),
   authenticationMethod: "oauth",

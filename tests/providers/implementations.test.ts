@@ -7,27 +7,11 @@ import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
 import { externalService } from "../../providers/implementations/externalService";
+import { connectionTo, tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;
-const connection = () => ({
-  moodleUrl: moodle.url,
-  adminUser: "admin",
-  adminPassword: "Admin-Pass-1!",
-  allowHttp: true,
-  caCertPem: "",
-  requestTimeoutSeconds: 10,
-});
-const tokenInputs = (overrides: Record<string, unknown> = {}) => ({
-  ...connection(),
-  name: "percipio-unit",
-  tokenUser: "admin",
-  serviceShortname: "Percipio-API",
-  ipRestriction: "",
-  validUntil: "",
-  rotation: "1",
-  adoptExisting: false,
-  ...overrides,
-});
+const connection = () => connectionTo(moodle.url);
+const tokenInputs = (overrides: Record<string, unknown> = {}) => tokenInputsFor(moodle.url, overrides);
 const tokens = () => (moodle.control.state() as any).tokens as { id: number; name: string; token: string }[];
 
 beforeAll(async () => {

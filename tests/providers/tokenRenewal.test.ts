@@ -4,29 +4,19 @@
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { moodleTokenName, token } from "../../providers/implementations/token";
+import { tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;
 const state = () => moodle.control.state() as any;
 const DAY = 86_400_000;
 const isoIn = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
-const rollingInputs = (overrides: Record<string, unknown> = {}) => ({
-  moodleUrl: moodle.url,
-  adminUser: "admin",
-  adminPassword: "Admin-Pass-1!",
-  allowHttp: true,
-  caCertPem: "",
-  requestTimeoutSeconds: 10,
-  name: "percipio-roll",
-  tokenUser: "admin",
-  serviceShortname: "Percipio-API",
-  ipRestriction: "",
-  validUntil: "",
-  rotation: "1",
-  adoptExisting: false,
-  validDays: 30,
-  renewBeforeDays: 7,
-  ...overrides,
-});
+const rollingInputs = (overrides: Record<string, unknown> = {}) =>
+  tokenInputsFor(moodle.url, {
+    name: "percipio-roll",
+    validDays: 30,
+    renewBeforeDays: 7,
+    ...overrides,
+  });
 /** Moves the live token's valid-until to `days` from today, as time passing would. */
 const expireIn = (days: number) =>
   moodle.control.patchState({ tokens: state().tokens.map((t: any) => ({ ...t, validuntil: Math.floor((Date.now() + days * DAY) / 1000) })) });
