@@ -102,6 +102,11 @@ export function renewalDue(validUntil: unknown, inputs: Record<string, any>): bo
   return validUntil <= isoDaysAhead(inputs.renewBeforeDays ?? 14);
 }
 
+/** A token that a replacement is due for: dead already, or (rolling validity) inside its renewal window. */
+function dueForSuccessor(row: TokenRow, inputs: Record<string, any>): boolean {
+  return expired(row) || renewalDue(row.validUntil, inputs);
+}
+
 /**
  * The valid-until a new token gets: the configured date, or with a rolling validity validDays from
  * now. Computed at creation only, so the inputs stay the same from day to day.
@@ -119,7 +124,7 @@ function validUntilAtCreation(inputs: Record<string, any>): string {
 async function firstFreeGeneration(moodle: MoodleAdmin, inputs: Record<string, any>): Promise<number> {
   const first: number = inputs.generation ?? 0;
   if (!inputs.validDays || inputs.adoptExisting) return first;
-  const due = new Set((await moodle.listTokens()).filter((t) => expired(t) || renewalDue(t.validUntil, inputs)).map((t) => t.name));
+  const due = new Set((await moodle.listTokens()).filter((t) => dueForSuccessor(t, inputs)).map((t) => t.name));
   let next = first;
   for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
     if (due.has(moodleTokenName({ ...inputs, generation }))) next = generation + 1;
@@ -154,7 +159,7 @@ async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>
         for (const t of clashing) await moodle.deleteToken(t.id);
         return { ...(await moodle.createToken(request)), generation };
       }
-      if (clashing.length > 0 && clashing.every((t) => expired(t) || renewalDue(t.validUntil, inputs))) continue;
+      if (clashing.length > 0 && clashing.every((t) => dueForSuccessor(t, inputs))) continue;
       throw new Error(
         `Moodle already has a token named '${request.name}' (id ${err.tokenIds.join(", ")}) that this stack does not know ` +
           "and cannot prove it made (it was used, or its user, service, IP restriction or expiry differ); Moodle never shows its value again. " +
