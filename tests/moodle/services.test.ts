@@ -3,7 +3,7 @@
 // switching a service and authorising a user post only when needed and check that Moodle applied it.
 import type { MoodleSession, Page, PageRequest } from "../../moodle/session";
 import { MoodleNotAppliedError, MoodleRecordMissingError } from "../../moodle/errors";
-import { authoriseUser, deauthoriseUser, getService, readServiceEditForm, setServiceEnabled } from "../../moodle/services";
+import { authoriseUser, deauthoriseUser, findService, getService, listServices, readServiceEditForm, setServiceEnabled, setServiceRestrictedUsers } from "../../moodle/services";
 import { page } from "./fixtures";
 
 /** Moodle's error page (print_error) as the double renders it, with the error code in the docs link. */
@@ -12,6 +12,8 @@ const errorPage = (message: string, code: string) =>
   `<p class="errorcode"><a href="https://docs.moodle.org/500/en/error/moodle/${code}">More information about this error</a></p></div></div></body></html>`;
 
 const ENABLED = page("5.0", "d2-service-edit.html"); // id 2, enabled
+const PLUGIN_LIST = page("5.0", "p1-externalservices.html"); // mobile service id 1, Percipio services id 3
+const PLUGIN_FORM = page("5.0", "p2-service-edit.html"); // id 3, shortname Percipio-API, unrestricted and frozen
 const DISABLED = page("5.0", "d5-service-edit-disabled.html");
 const NO_USERS = page("5.0", "d7-service-users.html");
 const ADMIN_AUTHORISED = page("5.0", "d8-service-users-add.html"); // user 2 authorised
@@ -130,5 +132,74 @@ describe("authorising a user on a service", () => {
     await expect(authoriseUser(session([pg(503, "<html></html>")]).s, 2, 2)).rejects.toThrow(
       "no user selector for service id 2 (HTTP 503)",
     );
+  });
+});
+
+describe("finding services", () => {
+  const missing = pg(404, errorPage("Can't find data record in database.", "invalidrecord"));
+  /** The mobile service's form: the Percipio form with another id and shortname (no recording has it). */
+  const MOBILE_FORM = PLUGIN_FORM.replace('name="id" type="hidden" value="3"', 'name="id" type="hidden" value="1"').replace(/Percipio-API/g, "moodle_mobile_app");
+
+  it("reads the plugin's service first and stops at the matching shortname: the mobile service's form is never read", async () => {
+    const { s, sent } = session([ok(PLUGIN_LIST), ok(PLUGIN_FORM)]);
+    const found = await findService(s, { shortname: "Percipio-API" });
+    expect(found).toEqual({ id: 3, name: "Percipio services", shortname: "Percipio-API", component: "mod_percipio", builtin: true, enabled: true, restrictedUsers: false });
+    expect(sent.map((r) => r.path)).toEqual(["/admin/settings.php?section=externalservices", "/admin/webservice/service.php?id=3"]);
+  });
+
+  it("a later lookup in the same session reads only the remembered service's form", async () => {
+    const { s, sent } = session([ok(PLUGIN_LIST), ok(PLUGIN_FORM), ok(PLUGIN_FORM)]);
+    await findService(s, { shortname: "Percipio-API" });
+    expect(await findService(s, { shortname: "Percipio-API" })).toMatchObject({ id: 3, enabled: true });
+    expect(sent.map((r) => r.path).slice(2)).toEqual(["/admin/webservice/service.php?id=3"]);
+  });
+
+  it("lists again when the remembered service was deleted since", async () => {
+    const { s, sent } = session([ok(PLUGIN_LIST), ok(PLUGIN_FORM), missing, ok(PLUGIN_LIST), missing, ok(MOBILE_FORM)]);
+    await findService(s, { shortname: "Percipio-API" });
+    expect(await findService(s, { shortname: "Percipio-API" })).toBeUndefined();
+    expect(sent).toHaveLength(6);
+  });
+
+  it("finds by name when no shortname is asked for, reading every form", async () => {
+    const { s } = session([ok(PLUGIN_LIST), ok(PLUGIN_FORM), ok(MOBILE_FORM)]);
+    expect(await findService(s, { name: "Percipio services" })).toMatchObject({ id: 3, shortname: "Percipio-API" });
+  });
+
+  it("lists every service with its shortname, leaving out one deleted between the list and its form", async () => {
+    const { s } = session([ok(PLUGIN_LIST), missing, ok(PLUGIN_FORM)]);
+    expect(await listServices(s)).toEqual([expect.objectContaining({ id: 3, shortname: "Percipio-API", component: "mod_percipio" })]);
+  });
+
+  it("an edit form that fails for another reason is an error, not a missing service", async () => {
+    const { s } = session([ok(PLUGIN_LIST), pg(500, errorPage("Error reading from database", "dmlreadexception"))]);
+    await expect(listServices(s)).rejects.toThrow('Moodle said "Error reading from database"');
+  });
+
+  it("a page that is not the external services list is an error with its HTTP status", async () => {
+    await expect(listServices(session([pg(200, "<html><body>Dashboard</body></html>")]).s)).rejects.toThrow(
+      "list external services failed at /admin/settings.php: no external services page (HTTP 200)",
+    );
+  });
+});
+
+describe("'Authorised users only'", () => {
+  it("does nothing when it already has the wanted value", async () => {
+    const { s, sent } = session([ok(PLUGIN_FORM)]);
+    await setServiceRestrictedUsers(s, 3, false);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("refuses to change a built-in service, whose plugin fixes the value", async () => {
+    const { s, sent } = session([ok(PLUGIN_FORM)]);
+    await expect(setServiceRestrictedUsers(s, 3, true)).rejects.toThrow('"Percipio services" is a built-in service: its plugin fixes "Authorised users only" to off');
+    expect(sent).toHaveLength(1);
+  });
+
+  it("posts the form with only the restriction changed on a custom service, and says when Moodle kept it", async () => {
+    const custom = PLUGIN_FORM.replace(/(id="id_restrictedusers"\s*)disabled/, "$1");
+    const { s, sent } = session([ok(custom), redirect, ok(custom)]);
+    await expect(setServiceRestrictedUsers(s, 3, true)).rejects.toThrow('"Authorised users only" unchanged on "Percipio services"');
+    expect(sent[1]).toMatchObject({ method: "POST", path: "/admin/webservice/service.php", form: expect.objectContaining({ restrictedusers: "1", id: "3", sesskey: "SESSKEY" }) });
   });
 });
