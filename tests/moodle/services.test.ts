@@ -1,15 +1,10 @@
 // External services through a stand-in session that answers with recorded Moodle 5.0 pages: only a
 // real "no such record" makes a service gone, every other failure is an error naming the service;
 // switching a service and authorising a user post only when needed and check that Moodle applied it.
-import type { MoodleSession, Page, PageRequest } from "../../moodle/session";
 import { MoodleNotAppliedError, MoodleRecordMissingError } from "../../moodle/errors";
 import { authoriseUser, deauthoriseUser, findService, getService, listServices, readServiceEditForm, setServiceEnabled, setServiceRestrictedUsers } from "../../moodle/services";
 import { page } from "./fixtures";
-
-/** Moodle's error page (print_error) as the double renders it, with the error code in the docs link. */
-const errorPage = (message: string, code: string) =>
-  `<html><body><div id="region-main"><div data-rel="fatalerror" class="box py-3 errorbox alert alert-danger"><p class="errormessage">${message}</p>` +
-  `<p class="errorcode"><a href="https://docs.moodle.org/500/en/error/moodle/${code}">More information about this error</a></p></div></div></body></html>`;
+import { errorPage, ok, pg, redirect, session } from "./standInSession";
 
 const ENABLED = page("5.0", "d2-service-edit.html"); // id 2, enabled
 const PLUGIN_LIST = page("5.0", "p1-externalservices.html"); // mobile service id 1, Percipio services id 3
@@ -17,28 +12,6 @@ const PLUGIN_FORM = page("5.0", "p2-service-edit.html"); // id 3, shortname Perc
 const DISABLED = page("5.0", "d5-service-edit-disabled.html");
 const NO_USERS = page("5.0", "d7-service-users.html");
 const ADMIN_AUTHORISED = page("5.0", "d8-service-users-add.html"); // user 2 authorised
-
-function session(answers: Page[]) {
-  const sent: { method: string; path: string; form?: Record<string, unknown> }[] = [];
-  /** Whether each request may be retried (a POST that is safe to repeat) and follows redirects. */
-  const flags: { idempotent?: boolean; follow?: boolean }[] = [];
-  const s = {
-    async request(req: PageRequest): Promise<Page> {
-      const path = typeof req.path === "function" ? req.path("SESSKEY") : req.path;
-      const form = typeof req.form === "function" ? (req.form("SESSKEY") as Record<string, unknown>) : undefined;
-      sent.push({ method: req.method ?? "GET", path, form });
-      flags.push({ idempotent: req.idempotent, follow: req.follow });
-      const next = answers.shift();
-      if (!next) throw new Error(`unexpected request ${path}`);
-      return next;
-    },
-  };
-  return { s: s as unknown as MoodleSession, sent, flags };
-}
-/** Only the status and body matter to services.ts. */
-const pg = (status: number, body: string) => ({ status, body, path: "/" }) as Page;
-const ok = (body: string) => pg(200, body);
-const redirect = pg(303, "");
 
 describe("reading a service", () => {
   it.each(["invalidrecordunknown", "invalidrecord"])("is gone only when Moodle says it has no record (%s)", async (code) => {

@@ -1,0 +1,160 @@
+// What the admin-page modules say when Moodle does not do what was asked, on recorded Moodle 5.0
+// pages through a stand-in session: a page that is not the expected one, a write Moodle did not
+// apply, and requests refused before anything is sent.
+import { MoodleNotAppliedError, MoodleValidationError } from "../../moodle/errors";
+import { pluginSettings, setPluginSettings } from "../../moodle/pluginSettings";
+import { enabledProtocols, setProtocolEnabled } from "../../moodle/protocols";
+import { setWebServicesEnabled, webServicesEnabled } from "../../moodle/siteSettings";
+import { createToken, deleteToken, listTokens } from "../../moodle/tokens";
+import { page } from "./fixtures";
+import { errorPage, ok, pg, redirect, session } from "./standInSession";
+
+const WS_OFF = page("5.0", "b1-optionalsubsystems.html");
+const WS_ON = page("5.0", "b3-optionalsubsystems-after.html");
+const PROTOCOLS_OFF = page("5.0", "c1-webserviceprotocols.html"); // REST and SOAP installed, both off
+const PROTOCOLS_REST_ON = page("5.0", "c3-webserviceprotocols-after.html");
+const SETTINGS = page("5.0", "p22-percipio-settings.html");
+const TOKENS_EMPTY = page("5.0", "e1-tokens-list-empty.html");
+const SERVICE_FORM = page("5.0", "p2-service-edit.html"); // id 3, "Percipio services"
+const DASHBOARD = page("5.0", "a6-my.html");
+
+describe("web services switch", () => {
+  it("reads the recorded pages as off and on", async () => {
+    expect(await webServicesEnabled(session([ok(WS_OFF)]).s)).toBe(false);
+    expect(await webServicesEnabled(session([ok(WS_ON)]).s)).toBe(true);
+  });
+
+  it("posts only enablewebservices, then reads back", async () => {
+    const { s, sent } = session([ok(WS_OFF), redirect, ok(WS_ON)]);
+    await setWebServicesEnabled(s, true);
+    expect(sent.map((r) => r.method)).toEqual(["GET", "POST", "GET"]);
+    expect(sent[1].form).toEqual({ section: "optionalsubsystems", action: "save-settings", sesskey: "SESSKEY", return: "", s__enablewebservices: "1" });
+  });
+
+  it("a save that Moodle did not apply (a bad sesskey re-renders without errors) is an error", async () => {
+    const { s } = session([ok(WS_OFF), ok(WS_OFF), ok(WS_OFF)]);
+    const err = await setWebServicesEnabled(s, true).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleNotAppliedError);
+    expect(err.message).toContain("enablewebservices still off after saving");
+  });
+
+  it("writes nothing when it already has the wanted value", async () => {
+    const { s, sent } = session([ok(WS_ON)]);
+    await setWebServicesEnabled(s, true);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("a page that is not the Advanced features section is an error naming the section", async () => {
+    await expect(webServicesEnabled(session([ok(DASHBOARD)]).s)).rejects.toThrow('settings section "optionalsubsystems" not found (HTTP 200)');
+  });
+});
+
+describe("protocols", () => {
+  it("lists only the enabled ones", async () => {
+    expect(await enabledProtocols(session([ok(PROTOCOLS_OFF)]).s)).toEqual([]);
+    expect(await enabledProtocols(session([ok(PROTOCOLS_REST_ON)]).s)).toEqual(["rest"]);
+  });
+
+  it("toggles with the sesskey link, without following its redirect, and reads back", async () => {
+    const { s, sent, flags } = session([ok(PROTOCOLS_OFF), redirect, ok(PROTOCOLS_REST_ON)]);
+    await setProtocolEnabled(s, "rest", true);
+    expect(sent[1].path).toBe("/admin/webservice/protocols.php?sesskey=SESSKEY&action=enable&webservice=rest");
+    expect(flags[1].follow).toBe(false);
+  });
+
+  it("says when the toggle did not apply", async () => {
+    const { s } = session([ok(PROTOCOLS_OFF), redirect, ok(PROTOCOLS_OFF)]);
+    await expect(setProtocolEnabled(s, "rest", true)).rejects.toBeInstanceOf(MoodleNotAppliedError);
+  });
+
+  it("names the installed protocols when the wanted one is not installed, and sends nothing", async () => {
+    const { s, sent } = session([ok(PROTOCOLS_OFF)]);
+    await expect(setProtocolEnabled(s, "xmlrpc", true)).rejects.toThrow(/protocol "xmlrpc" is not installed \(available: .*rest.*\)/);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("a page without the protocol table is an error with its HTTP status", async () => {
+    await expect(enabledProtocols(session([pg(503, "<html></html>")]).s)).rejects.toThrow("no protocol table on the Manage protocols page (HTTP 503)");
+  });
+});
+
+describe("Percipio settings", () => {
+  it("a settings page without the plugin's fields asks whether mod_percipio is installed", async () => {
+    const noFields = SETTINGS.replace(/s_percipio_/g, "s_other_");
+    await expect(pluginSettings(session([ok(noFields)]).s)).rejects.toThrow("has no s_percipio_* fields; is mod_percipio installed?");
+  });
+
+  it("a page lacking some fields names them (another plugin version)", async () => {
+    const noScope = SETTINGS.replace(/s_percipio_scope/g, "s_percipio_renamed");
+    await expect(pluginSettings(session([ok(noScope)]).s)).rejects.toThrow("lacks scope");
+  });
+
+  it("an unknown settings section (plugin not installed) says so", async () => {
+    const { s } = session([pg(404, errorPage("Section error!", "sectionerror"))]);
+    await expect(pluginSettings(s)).rejects.toThrow('Moodle said "Section error!"; is mod_percipio installed?');
+  });
+
+  it("refuses names that are not settings before sending anything, naming the plugin's run-time keys", async () => {
+    const { s, sent } = session([]);
+    await expect(setPluginSettings(s, { oauthToken: "x", colour: "blue" } as any)).rejects.toThrow(
+      "not Percipio settings: oauthToken, colour (oauthToken are written by the plugin at run time)",
+    );
+    expect(sent).toEqual([]);
+  });
+
+  it("says which settings Moodle did not save, hiding the secret's values", async () => {
+    const current = await pluginSettings(session([ok(SETTINGS)]).s);
+    const { s } = session([ok(SETTINGS), redirect, ok(SETTINGS)]);
+    const err = await setPluginSettings(s, { clientid: `${current.clientid}X`, clientsecret: "never-shown-1" }).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleNotAppliedError);
+    expect(err.message).toContain(`clientid (wanted "${current.clientid}X", Moodle has "${current.clientid}")`);
+    expect(err.message).toContain("clientsecret");
+    expect(err.message).not.toContain("never-shown-1");
+  });
+
+  it("a value outside a select's options is refused up front", async () => {
+    const { s, sent } = session([ok(SETTINGS)]);
+    const err = await setPluginSettings(s, { authenticationmethod: "kerberos" } as any).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleValidationError);
+    expect(sent).toHaveLength(1);
+  });
+});
+
+describe("tokens", () => {
+  it("an error page instead of the token list says what Moodle said", async () => {
+    await expect(listTokens(session([pg(404, errorPage("Access denied", "accessdenied"))]).s)).rejects.toThrow('Moodle said "Access denied"');
+    await expect(listTokens(session([ok(DASHBOARD)]).s)).rejects.toThrow("no token list on the page (HTTP 200)");
+  });
+
+  it.each(["", " padded", "padded "])("refuses the name %j before sending anything", async (name) => {
+    const { s, sent } = session([]);
+    await expect(createToken(s, { name, userId: 2, serviceId: 3 })).rejects.toThrow("a non-empty token name without surrounding spaces is required");
+    expect(sent).toEqual([]);
+  });
+
+  it.each(["2030-1-01", "1899-12-31", "2051-01-01", "31/12/2030"])("refuses valid-until %s outside Moodle's date selector", async (validUntil) => {
+    const { s, sent } = session([]);
+    await expect(createToken(s, { name: "percipio", userId: 2, serviceId: 3, validUntil })).rejects.toThrow(`validUntil must be YYYY-MM-DD between 1900 and 2050`);
+    expect(sent).toEqual([]);
+  });
+
+  it("a service id Moodle has no record of is named, and nothing is posted", async () => {
+    const { s, sent } = session([pg(404, errorPage("Can't find data record in database.", "invalidrecord"))]);
+    await expect(createToken(s, { name: "percipio", userId: 2, serviceId: 99 })).rejects.toThrow("service id 99 does not exist");
+    expect(sent.every((r) => r.method === "GET")).toBe(true);
+  });
+
+  it("a create refused with an error page says what Moodle said", async () => {
+    const { s } = session([ok(SERVICE_FORM), ok(TOKENS_EMPTY), pg(404, errorPage("Invalid sesskey", "invalidsesskey"))]);
+    await expect(createToken(s, { name: "percipio", userId: 2, serviceId: 3 })).rejects.toThrow('Moodle refused: Invalid sesskey');
+  });
+
+  it("a delete that leaves the token listed is an error naming the token", async () => {
+    const listed = page("5.0", "e6-tokens-list-again.html");
+    const id = Number(/tokens\.php\?action=delete&(?:amp;)?tokenid=(\d+)/.exec(listed)![1]);
+    const { s } = session([redirect, ok(listed)]);
+    const err = await deleteToken(s, id).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleNotAppliedError);
+    expect(err.message).toContain(`token ${id} is still listed (HTTP 303)`);
+  });
+});
