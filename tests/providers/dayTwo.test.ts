@@ -4,7 +4,7 @@
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { clearClientCache, MoodleClient } from "../../moodle/client";
 import { MoodleLoginError, MoodleTransportError } from "../../moodle/errors";
-import { explained, UNKNOWN, withHints } from "../../providers/implementations/common";
+import { configure, explained, UNKNOWN, withHints } from "../../providers/implementations/common";
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
 import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
@@ -179,6 +179,55 @@ describe("plugin settings", () => {
     await percipioSettings.update!(created.id, created.outs, settingsInputs({ organizationId: "c001e4aa-7ac9-4d15-8ddc-b0c58f6982dd" }));
     expect(percipio.requests).toEqual([]);
     expect(state().pluginConfig.percipio.organizationid).toBe("c001e4aa-7ac9-4d15-8ddc-b0c58f6982dd");
+  });
+});
+
+describe("plugin settings on destroy", () => {
+  it("puts back exactly the values found before the stack, and the plugin's default method when none was set", async () => {
+    // A site where the plugin's method was never saved (its settings page preselects the default).
+    moodle.control.patchState({ pluginConfig: { ...state().pluginConfig, percipio: { ...state().pluginConfig.percipio, authenticationmethod: "" } } });
+    const before = { ...state().pluginConfig.percipio };
+    const created = await percipioSettings.create(settingsInputs({ verifyCredentials: false }));
+    expect(state().pluginConfig.percipio.clientid).toBe("abc_DEF-123");
+    await percipioSettings.delete!(created.id, created.outs);
+    const after = state().pluginConfig.percipio;
+    for (const [key, value] of Object.entries(before)) expect([key, after[key]]).toEqual([key, key === "authenticationmethod" && !value ? "service_account_bearer_token" : value]);
+  });
+
+  it("a site filled in by hand before the stack gets its own values back, the secret included", async () => {
+    const handMade = { clientid: "hand_made-1", clientsecret: "hand-secret-1", organizationid: "a001e4aa-7ac9-4d15-8ddc-b0c58f6982dd", authenticationmethod: "oauth" };
+    moodle.control.patchState({ pluginConfig: { ...state().pluginConfig, percipio: { ...state().pluginConfig.percipio, ...handMade } } });
+    clearClientCache();
+    const created = await percipioSettings.create(settingsInputs({ verifyCredentials: false }));
+    expect(state().pluginConfig.percipio.clientsecret).toBe(CLIENT_SECRET);
+    await percipioSettings.delete!(created.id, created.outs);
+    expect(state().pluginConfig.percipio).toMatchObject(handMade);
+  });
+});
+
+describe("the admin password in the stack's config", () => {
+  const configured = (values: Record<string, string>) => configure({ config: { get: (key: string) => values[key], require: (key: string) => values[key] } } as any);
+  afterEach(() => configured({}));
+
+  it("wins over the one in state for the same user and site, so refresh logs in after a password change", async () => {
+    const created = await webServices.create({ ...connection(), enabled: true });
+    moodle.control.patchState({ users: state().users.map((u: any) => (u.username === "admin" ? { ...u, password: "Rotated-Pass-2!" } : u)) });
+    clearClientCache();
+    configured({ "moodle:adminPassword": "Rotated-Pass-2!", "moodle:url": `${moodle.url.toUpperCase().replace("HTTP://", "http://")}/` });
+    await expect(webServices.read!(created.id, created.outs)).resolves.toMatchObject({ props: { enabled: true } });
+  });
+
+  it("is not used for another admin user or another site", async () => {
+    const created = await webServices.create({ ...connection(), enabled: true });
+    clearClientCache();
+    configured({ "moodle:adminPassword": "Wrong-Pass-3!", "moodle:adminUser": "manager" });
+    await expect(webServices.read!(created.id, created.outs)).resolves.toMatchObject({ props: { enabled: true } });
+    clearClientCache();
+    configured({ "moodle:adminPassword": "Wrong-Pass-3!", "moodle:url": "https://other.example.com" });
+    await expect(webServices.read!(created.id, created.outs)).resolves.toMatchObject({ props: { enabled: true } });
+    clearClientCache();
+    configured({ "moodle:adminPassword": "Wrong-Pass-3!" });
+    await expect(webServices.read!(created.id, created.outs)).rejects.toThrow(/Invalid login/);
   });
 });
 
