@@ -60,6 +60,6 @@ module.exports = {
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   thresholds: { high: 90, low: 85, break: 85 },
   tempDirName: ".stryker-tmp",
-  ignorePatterns: [".pulumi-local", "reports", "coverage", "bin", ".stryker-tmp"],
+  ignorePatterns: [".pulumi-local", "reports", "coverage", "bin", "dist", ".stryker-tmp"],
   cleanTempDir: "always",
 };
