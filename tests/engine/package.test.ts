@@ -9,6 +9,7 @@ import * as path from "path";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { backendText, programStack, projectRoot, TestStack } from "../support/engine";
 import { PACKAGE_NAME, packProject, programWithPackage } from "../support/packagedProgram";
+import { siteFootprint } from "../support/siteFootprint";
 
 jest.setTimeout(300_000);
 
@@ -85,19 +86,11 @@ describe("the packed component in a separate Pulumi program, through the real en
   const onOutput = (line: string) => output.push(line);
 
   const state = () => moodle.control.state() as any;
-  /** What the integration changes on the site. */
-  const site = () => ({
-    enablewebservices: state().config.enablewebservices,
-    webserviceprotocols: state().config.webserviceprotocols ?? "",
-    tokens: state().tokens.length,
-    serviceUsers: state().serviceUsers,
-    percipio: state().pluginConfig.percipio,
-  });
-  let before: ReturnType<typeof site>;
+  let before: ReturnType<typeof siteFootprint>;
 
   beforeAll(async () => {
     moodle = await startMoodleDouble({ control: true });
-    before = site();
+    before = siteFootprint(moodle);
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-pack-"));
     transpileCache = path.join(scratch, "cache");
     packed = packProject(scratch);
@@ -166,7 +159,7 @@ describe("the packed component in a separate Pulumi program, through the real en
   it("destroy puts the site back as it was", async () => {
     const result = await test.stack.destroy({ onOutput });
     expect(result.summary.resourceChanges).toEqual({ delete: 7 });
-    expect(site()).toEqual(before);
+    expect(siteFootprint(moodle)).toEqual(before);
   });
 
   it("no secret appears in the state or the engine's output", () => {
