@@ -17,35 +17,14 @@ const ADMIN_PASSWORD = "Admin-Pass-1!";
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
 const ORGANIZATION_ID = "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd";
 
-/** A user's program, as the README's package section shows it. */
-const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
-import { PercipioIntegration } from "${PACKAGE_NAME}";
-
-const site = new pulumi.Config("site");
-const integration = new PercipioIntegration("percipio", {
-  connection: {
-    moodleUrl: site.require("url"),
-    adminUser: "admin",
-    adminPassword: site.requireSecret("adminPassword"),
-    allowHttp: true,
-    caCertPem: "",
-    requestTimeoutSeconds: 30,
-  },
-  serviceShortname: "Percipio-API",
-  token: { name: "percipio", user: "admin", ipRestriction: "", validUntil: "", rotation: "1", adoptExisting: false },
-  percipio: {
-    clientId: "abc_DEF-123",
-    clientSecret: site.requireSecret("percipioClientSecret"),
-    organizationId: "${ORGANIZATION_ID}",
-    oauthUrl: "https://oauth2-provider.percipio.com",
-    apiUrl: "https://api.percipio.com",
-    scope: "",
-    verifyCredentials: false,
-  },
-});
-export const token = integration.token;
-export const tokenName = integration.tokenName;
-`;
+/** The program the README's package section shows, as written. */
+function readmeProgram(): string {
+  const readme = fs.readFileSync(path.join(projectRoot, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Use the component from your own Pulumi program"));
+  const program = /```ts\n([\s\S]*?)```/.exec(section.slice(0, section.indexOf("\n## ")));
+  if (!program) throw new Error("README: no TypeScript example in 'Use the component from your own Pulumi program'");
+  return program[1];
+}
 
 /** Compiled by tsc against the installed declarations: every export, with each class taking its Args type. */
 const TYPES = `import * as pulumi from "@pulumi/pulumi";
@@ -87,6 +66,7 @@ describe("the packed component in a separate Pulumi program, through the real en
 
   const state = () => moodle.control.state() as any;
   let before: ReturnType<typeof siteFootprint>;
+  let tokenValue = "";
 
   beforeAll(async () => {
     moodle = await startMoodleDouble({ control: true });
@@ -98,14 +78,19 @@ describe("the packed component in a separate Pulumi program, through the real en
       "package.json": JSON.stringify({ name: "percipio-consumer", private: true, main: "index.ts" }),
       "Pulumi.yaml": "name: percipio-consumer\nruntime: nodejs\n",
       "tsconfig.json": TSCONFIG,
-      "index.ts": PROGRAM,
+      "index.ts": readmeProgram(),
       "types.ts": TYPES,
     });
     test = await programStack(dir, { envVars: { MOODLE_PERCIPIO_IAC_ROOT: "", MOODLE_PERCIPIO_CACHE: transpileCache } });
     await test.stack.setAllConfig({
       "site:url": { value: moodle.url },
+      "site:allowHttp": { value: "true" },
       "site:adminPassword": { value: ADMIN_PASSWORD, secret: true },
+      "site:percipioClientId": { value: "abc_DEF-123" },
       "site:percipioClientSecret": { value: CLIENT_SECRET, secret: true },
+      "site:percipioOrganizationId": { value: ORGANIZATION_ID },
+      // The double is not Percipio: nothing to check the credentials with.
+      "site:verifyPercipioCredentials": { value: "false" },
     });
   });
 
@@ -140,7 +125,10 @@ describe("the packed component in a separate Pulumi program, through the real en
     expect(state().config.webserviceprotocols.split(",")).toContain("rest");
     expect(state().tokens).toHaveLength(1);
     expect(result.outputs.token.secret).toBe(true);
-    expect(result.outputs.token.value).toBe(state().tokens[0].token);
+    tokenValue = state().tokens[0].token;
+    expect(result.outputs.token.value).toBe(tokenValue);
+    expect(result.outputs.handoff.secret).toBe(true);
+    expect(JSON.parse(result.outputs.handoff.value)).toMatchObject({ moodleUrl: moodle.url, token: state().tokens[0].token });
     expect(state().pluginConfig.percipio).toMatchObject({ authenticationmethod: "oauth", clientid: "abc_DEF-123", organizationid: ORGANIZATION_ID });
     // The shims in state resolve the package by name; the checkout's loader would have transpiled TypeScript.
     const shims = (await test.stack.exportStack()).deployment.resources
@@ -162,9 +150,10 @@ describe("the packed component in a separate Pulumi program, through the real en
     expect(siteFootprint(moodle)).toEqual(before);
   });
 
-  it("no secret appears in the state or the engine's output", () => {
+  it("no secret (password, client secret, token) appears in the state or the engine's output", () => {
     const text = output.join("\n") + backendText(test.backendDir);
     expect(text).toContain("ciphertext");
-    for (const secret of [ADMIN_PASSWORD, CLIENT_SECRET]) expect(text).not.toContain(secret);
+    expect(tokenValue).not.toBe("");
+    for (const secret of [ADMIN_PASSWORD, CLIENT_SECRET, tokenValue]) expect(text).not.toContain(secret);
   });
 });
