@@ -9,8 +9,8 @@ module.exports = {
   tsconfigFile: "tsconfig.json",
   mutate: [
     "providers/**/*.ts",
-    // The serialized shim is what Pulumi writes into state and must stay unchanged; only the engine
-    // suite runs it (as does loader.js, which is plain JS).
+    // The serialized shim is what Pulumi writes into state and must stay stable; it runs only in
+    // other processes (tests/providers/shim, the engine suites), as does loader.js (plain JS).
     "!providers/shim.ts",
     "moodle/**/*.ts",
     "config/**/*.ts",
