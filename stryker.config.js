@@ -17,8 +17,8 @@ module.exports = {
   tsconfigFile: "tsconfig.json",
   mutate: [
     "providers/**/*.ts",
-    // The serialized shim is what Pulumi writes into state and must stay unchanged; only the engine
-    // suite runs it (as does loader.js, which is plain JS).
+    // The serialized shim is what Pulumi writes into state and must stay stable; it runs only in
+    // other processes (tests/providers/shim, the engine suites), as does loader.js (plain JS).
     "!providers/shim.ts",
     "moodle/**/*.ts",
     "config/**/*.ts",
@@ -71,6 +71,6 @@ module.exports = {
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
   thresholds: { high: 90, low: 85, break: 85 },
   tempDirName: ".stryker-tmp",
-  ignorePatterns: [".pulumi-local", "reports", "coverage", "bin", ".stryker-tmp"],
+  ignorePatterns: [".pulumi-local", "reports", "coverage", "bin", "dist", ".stryker-tmp"],
   cleanTempDir: "always",
 };

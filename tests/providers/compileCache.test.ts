@@ -56,6 +56,29 @@ describe("provider implementations in the dynamic-provider process", () => {
   });
 });
 
+describe("provider implementations in an installed package", () => {
+  it("come from the compiled dist/ when there is no TypeScript next to the loader, without TypeScript or the cache", () => {
+    const installed = path.join(scratch, "node_modules", "moodle-percipio-iac");
+    fs.mkdirSync(path.join(installed, "providers"), { recursive: true });
+    fs.mkdirSync(path.join(installed, "dist", "providers"), { recursive: true });
+    fs.copyFileSync(path.join(projectRoot, "providers", "loader.js"), path.join(installed, "providers", "loader.js"));
+    fs.writeFileSync(
+      path.join(installed, "dist", "providers", "registry.js"),
+      'exports.implementations = { WebServices: { read: async (id) => ({ id, props: { from: "dist" } }) } };\n',
+    );
+    const cache = path.join(scratch, "cache");
+    const out = inFreshNode(
+      `require(${JSON.stringify(path.join(installed, "providers", "loader.js"))}).invoke("WebServices", "read", ["1"]).then((r) => {
+        const loaded = ${loadedModules};
+        console.log(JSON.stringify({ r, typescript: loaded.some((f) => f.includes("/node_modules/typescript/")) }));
+      });`,
+      cache,
+    );
+    expect(out).toEqual({ r: { id: "1", props: { from: "dist" } }, typescript: false });
+    expect(fs.existsSync(cache)).toBe(false);
+  });
+});
+
 describe("the transpile cache", () => {
   it("transpiles a changed file again instead of serving the old JavaScript", () => {
     const root = path.join(scratch, "project");
