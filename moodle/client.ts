@@ -38,6 +38,12 @@ export class MoodleClient implements MoodleAdmin {
   constructor(conn: MoodleConnection, opts: MoodleClientOptions = {}) {
     const http = new MoodleHttp(conn, opts);
     this.web = new MoodleSession(http, conn, opts.log);
+    // After a login the version is checked on the first page read (no page of its own), before it is parsed.
+    this.web.onLanding(async (landed) => {
+      const v = landed ?? (await readVersion(this.web));
+      this.versionP = Promise.resolve(v);
+      assertSupported(v);
+    });
     this.url = conn.url;
     this.username = conn.username;
     this.password = conn.password;
@@ -49,21 +55,24 @@ export class MoodleClient implements MoodleAdmin {
   }
 
   async session(): Promise<SessionInfo> {
-    const s = await this.web.ensure();
+    const s = await this.web.landed();
     return { userId: s.userId };
   }
 
   version(): Promise<MoodleVersion> {
     if (!this.versionP) {
-      this.versionP = this.web.ensure().then((s) => s.landingVersion ?? readVersion(this.web));
+      this.versionP = this.web.landed().then((s) => s.landingVersion ?? readVersion(this.web));
       this.versionP.catch(() => (this.versionP = undefined));
     }
     return this.versionP;
   }
 
-  /** Every operation first makes sure the admin pages are ones this client understands. */
+  /**
+   * Every operation first makes sure the admin pages are ones this client understands. Right after a
+   * login that check runs on the first page the operation reads (onLanding), before it is parsed.
+   */
   private async supported(): Promise<MoodleSession> {
-    assertSupported(await this.version());
+    if (this.versionP || (await this.web.ensure()).sesskey !== undefined) assertSupported(await this.version());
     return this.web;
   }
 

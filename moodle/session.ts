@@ -16,10 +16,17 @@ import { parseLoginPage } from "./parsers/login";
 import { parseVersion } from "./parsers/version";
 
 export interface SessionState extends SessionInfo {
-  sesskey: string;
+  /**
+   * From M.cfg of the first page read after login (every logged-in page carries it); undefined until
+   * then. The login itself ends at the POST's redirect, which already names the user id.
+   */
+  sesskey?: string;
   /** The release shown to admins in the landing page's footer, when it is there (saves a page read). */
   landingVersion?: MoodleVersion;
 }
+
+/** Checks the first page read after each login before its reader sees it (the client refuses unsupported releases). */
+export type LandingCheck = (version: MoodleVersion | undefined) => Promise<void>;
 
 export interface PageRequest {
   step: string;
@@ -105,6 +112,7 @@ export class MoodleSession {
   private readonly memo = new Map<string, { page: Page; at: number }>();
   private writes = 0;
   private writesInFlight = 0;
+  private landingCheck?: LandingCheck;
 
   constructor(
     readonly http: MoodleHttp,
@@ -121,6 +129,33 @@ export class MoodleSession {
   async ensure(): Promise<SessionState> {
     if (this.current) return this.current;
     return this.relogin(this.generation);
+  }
+
+  /** Run on the first page after every login, before anyone parses it. */
+  onLanding(check: LandingCheck): void {
+    this.landingCheck = check;
+  }
+
+  /** The session with its sesskey: reads the dashboard when no page was read since the login. */
+  async landed(): Promise<SessionState> {
+    const state = await this.ensure();
+    if (state.sesskey !== undefined) return state;
+    const gen = this.generation;
+    const page = await this.landing(DASHBOARD_PATH);
+    await this.land(page, gen);
+    return this.current ?? this.ensure();
+  }
+
+  /** Takes sesskey and release from a page read as this session's first; refuses a page without the logged-in user. */
+  private async land(page: Page, gen: number): Promise<void> {
+    const state = this.current;
+    if (!state || state.sesskey !== undefined || gen !== this.generation) return;
+    const cfg = parseMCfg(page.body);
+    if (!cfg) return; // not an HTML page (an AJAX answer): the next page lands
+    if (!cfg.userId) throw new MoodleSessionError("log in", page.path, `landed on a page without a logged-in user (HTTP ${page.status})`);
+    const landingVersion = parseVersion(page.body);
+    this.current = { ...state, sesskey: cfg.sesskey, landingVersion };
+    await this.landingCheck?.(landingVersion);
   }
 
   /** Logs in unless another caller already did so after generation `seen`. */
@@ -167,18 +202,24 @@ export class MoodleSession {
   }
 
   private async send(req: PageRequest): Promise<Page> {
-    let state = await this.ensure();
+    // A write carries the sesskey, which only a page read after the login shows.
+    let state = isPlainRead(req) ? await this.ensure() : await this.landed();
     let gen = this.generation;
     let reloggedIn = false;
     for (;;) {
-      const outcome = await this.attempt(req, state.sesskey);
-      if (outcome.kind === "page") return outcome.page;
+      const outcome = await this.attempt(req, state.sesskey ?? "");
+      if (outcome.kind === "page") {
+        await this.land(outcome.page, gen);
+        return outcome.page;
+      }
       if (reloggedIn) {
-        throw new MoodleSessionError(req.step, pathOf(req), `${outcome.why} even right after a fresh login`);
+        const hint = state.sesskey === undefined ? " (cookies blocked, or wwwroot differs from the configured url?)" : "";
+        throw new MoodleSessionError(req.step, pathOf(req), `${outcome.why} even right after a fresh login${hint}`);
       }
       this.log(`${req.step}: ${outcome.why}; logging in again`);
       reloggedIn = true;
       state = await this.relogin(gen);
+      if (!isPlainRead(req)) state = await this.landed();
       gen = this.generation;
     }
   }
@@ -282,10 +323,14 @@ export class MoodleSession {
       idempotent: false,
     });
     const target = post.location ? this.http.sitePath(post.location) : undefined;
-    if (post.status >= 300 && post.status < 400 && target?.includes("testsession=")) {
-      // testsession only checks the cookie and redirects to the dashboard; the dashboard shows the same
-      // (a login redirect when the cookie did not stick) and carries M.cfg and the release: one request less.
-      return this.landing(DASHBOARD_PATH);
+    const testsession = post.status >= 300 && post.status < 400 ? /[?&]testsession=(\d+)/.exec(target ?? "") : null;
+    if (testsession) {
+      // Moodle redirects a successful login to testsession=<user id> and a refused one back to the login
+      // page (loginredirect=1): the Location alone is the outcome. The testsession hop and the dashboard
+      // are not read; the first page the caller reads carries the sesskey and the release (land()), and
+      // shows a login redirect there when the cookie did not stick.
+      this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${testsession[1]})`);
+      return { userId: Number(testsession[1]) };
     }
     if (target?.includes("loginredirect=1") && replacesSession(post)) {
       // Moodle starts a new session (session_regenerate_id) when the cookie's session is gone, and then
@@ -307,8 +352,8 @@ export class MoodleSession {
     throw new MoodleError(step, LOGIN_PATH, `unexpected answer HTTP ${post.status}${target ? ` redirecting to ${stripQuery(target)}` : ""}`);
   }
 
-  /** Reads the landing page, refusing forced pages, and takes sesskey/userId (and the release) from it. */
-  private async landing(first: string): Promise<SessionState> {
+  /** Reads a landing page (following redirects), refusing forced pages. */
+  private async landing(first: string): Promise<Page> {
     const step = "log in";
     let path = first;
     for (let hop = 0; hop < MAX_HOPS; hop++) {
@@ -324,12 +369,8 @@ export class MoodleSession {
         path = next;
         continue;
       }
-      const cfg = parseMCfg(res.body);
-      if (!cfg || !cfg.userId) {
-        throw new MoodleSessionError(step, path, `landed on a page without a logged-in user (HTTP ${res.status})`);
-      }
-      this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${cfg.userId})`);
-      return { sesskey: cfg.sesskey, userId: cfg.userId, landingVersion: parseVersion(res.body) };
+      if (!parseMCfg(res.body)) throw new MoodleSessionError(step, path, `landed on a page without a logged-in user (HTTP ${res.status})`);
+      return { status: res.status, body: res.body, path, response: res };
     }
     throw new MoodleError(step, path, "too many redirects after login");
   }

@@ -21,9 +21,25 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     return t.control!.requests().map((r) => `${r.method} ${r.path}`);
   }
 
-  test("login goes straight to the dashboard (no testsession hop); its footer answers the version check", async () => {
+  test("login is the form and the POST (its redirect says success); the first page read gives the sesskey and answers the version check", async () => {
     const log = await count((c) => c.webServicesEnabled());
-    expect(log).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /my/", "GET /admin/settings.php?section=optionalsubsystems"]);
+    expect(log).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
+  });
+
+  test("a write before any page read reads the dashboard once for the sesskey", async () => {
+    const log = await count(async (c) => {
+      await c.deleteToken(999);
+      await c.deleteToken(998);
+    });
+    expect(log).toEqual([
+      "GET /login/index.php",
+      "POST /login/index.php",
+      "GET /my/",
+      "POST /admin/webservice/tokens.php",
+      "GET /admin/webservice/tokens.php",
+      "POST /admin/webservice/tokens.php",
+      "GET /admin/webservice/tokens.php",
+    ]);
   });
 
   test("enable web services as a provider does (read, set): one read, the POST, one read-back", async () => {
