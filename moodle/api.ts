@@ -31,8 +31,8 @@ export interface MoodleAdmin {
   setProtocolEnabled(protocol: string, enabled: boolean): Promise<void>;
 
   listServices(): Promise<ExternalService[]>;
-  /** By shortname first, then by name; undefined when absent. */
-  findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined>;
+  /** By shortname first, then by name; undefined when absent. `reuse` as for webServicesEnabled. */
+  findService(key: { shortname?: string; name?: string }, reuse?: boolean): Promise<ExternalService | undefined>;
   /** One page read (the service's edit form); undefined when Moodle has no service with that id. */
   getService(serviceId: number): Promise<ExternalService | undefined>;
   setServiceEnabled(serviceId: number, enabled: boolean): Promise<void>;

@@ -93,8 +93,8 @@ export class MoodleClient implements MoodleAdmin {
   async listServices(): Promise<ExternalService[]> {
     return services.listServices(await this.supported());
   }
-  async findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
-    return services.findService(await this.supported(), key);
+  async findService(key: { shortname?: string; name?: string }, reuse = false): Promise<ExternalService | undefined> {
+    return services.findService(await this.supported(), key, reuse);
   }
   async getService(serviceId: number): Promise<ExternalService | undefined> {
     return services.getService(await this.supported(), serviceId);

@@ -44,6 +44,17 @@ export interface PageRequest {
    * outcome is read back from Moodle anyway. Other reads always go to Moodle.
    */
   reuse?: boolean;
+  /**
+   * For a write: the pages it can change (site paths; a path without a query also covers its queries),
+   * so remembered pages of other admin pages stay usable. Default: every page.
+   */
+  invalidates?: string[];
+}
+
+/** Whether a write with this scope can change the page at `path`. */
+export function affects(scope: string[] | undefined, path: string): boolean {
+  if (!scope) return true;
+  return scope.some((p) => path === p || path.startsWith(p.includes("?") ? `${p}&` : `${p}?`));
 }
 
 export interface Page {
@@ -105,13 +116,16 @@ export class MoodleSession {
    */
   private rejected?: MoodleLoginError;
   /**
-   * Pages read since this client's last write, so the check before a write costs no request when the
-   * operation has just read the same page. Any write (POST, or a GET carrying the sesskey) and any login
-   * forget them all; a read that overlapped a write is not remembered.
+   * Pages read since this client's last write to them, so the check before a write costs no request
+   * when the operation has just read the same page. A write (POST, or a GET carrying the sesskey)
+   * forgets the pages it can change (PageRequest.invalidates; all by default), a login forgets them all,
+   * and a read that overlapped a write that can change it is not remembered.
    */
   private readonly memo = new Map<string, { page: Page; at: number }>();
+  /** Writes that are running, or ended while a read was running: a read they may affect is not remembered. */
+  private readonly writesSeen: { seq: number; scope?: string[]; ended: boolean }[] = [];
   private writes = 0;
-  private writesInFlight = 0;
+  private readsInFlight = 0;
   private landingCheck?: LandingCheck;
 
   constructor(
@@ -181,24 +195,40 @@ export class MoodleSession {
   /** Requests an admin page as the logged-in user; re-logs in once when the session turns out to be gone. */
   async request(req: PageRequest): Promise<Page> {
     if (!isPlainRead(req)) {
-      this.memo.clear();
-      this.writes++;
-      this.writesInFlight++;
+      const write = { seq: ++this.writes, scope: req.invalidates, ended: false };
+      this.writesSeen.push(write);
+      this.forget(write.scope);
       try {
         return await this.send(req);
       } finally {
-        this.writesInFlight--;
-        this.memo.clear();
+        write.ended = true;
+        this.forget(write.scope);
+        this.prune();
       }
     }
     const hit = req.reuse ? this.memo.get(req.path) : undefined;
     if (hit && Date.now() - hit.at < PAGE_MEMO_MS) return hit.page;
     const writesBefore = this.writes;
-    const page = await this.send(req);
-    if (page.status === 200 && this.writes === writesBefore && this.writesInFlight === 0) {
-      this.memo.set(req.path, { page, at: Date.now() });
+    this.readsInFlight++;
+    try {
+      const page = await this.send(req);
+      const overlapped = this.writesSeen.some((w) => (w.seq > writesBefore || !w.ended) && affects(w.scope, req.path));
+      if (page.status === 200 && !overlapped) this.memo.set(req.path, { page, at: Date.now() });
+      return page;
+    } finally {
+      this.readsInFlight--;
+      this.prune();
     }
-    return page;
+  }
+
+  private forget(scope: string[] | undefined): void {
+    for (const path of [...this.memo.keys()]) if (affects(scope, path)) this.memo.delete(path);
+  }
+
+  /** Ended writes matter only to reads that overlapped them. */
+  private prune(): void {
+    if (this.readsInFlight > 0) return;
+    for (let i = this.writesSeen.length - 1; i >= 0; i--) if (this.writesSeen[i].ended) this.writesSeen.splice(i, 1);
   }
 
   private async send(req: PageRequest): Promise<Page> {

@@ -14,8 +14,9 @@ const shape = {
 };
 const INPUT_KEYS = [...CONNECTION_KEYS, "shortname", "tokenUser", "enabled", "userAllowed"];
 
+/** Right before a write: the service's pages read since the last write to them will do. */
 async function serviceOrFail(moodle: MoodleAdmin, shortname: string) {
-  const service = await moodle.findService({ shortname });
+  const service = await moodle.findService({ shortname }, true);
   if (!service) {
     throw new Error(
       `Moodle has no external service with shortname '${shortname}'. Install the mod_percipio plugin ` +

@@ -189,7 +189,8 @@ export const token: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const moodle = moodleFor(connectionOf(inputs));
-    const service = await moodle.findService({ shortname: inputs.serviceShortname });
+    // Right before the token write: the service's pages read since the last write to them will do.
+    const service = await moodle.findService({ shortname: inputs.serviceShortname }, true);
     if (!service) throw new Error(`Moodle has no external service with shortname '${inputs.serviceShortname}' (moodle:serviceShortname).`);
     const userId = await moodle.userIdFor(inputs.tokenUser);
     const moodleName = moodleTokenName(inputs);
