@@ -96,8 +96,8 @@ export class MoodleClient implements MoodleAdmin {
   async findService(key: { shortname?: string; name?: string }, reuse = false): Promise<ExternalService | undefined> {
     return services.findService(await this.supported(), key, reuse);
   }
-  async getService(serviceId: number): Promise<ExternalService | undefined> {
-    return services.getService(await this.supported(), serviceId);
+  async getService(serviceId: number, reuse = false): Promise<ExternalService | undefined> {
+    return services.getService(await this.supported(), serviceId, reuse);
   }
   async setServiceEnabled(serviceId: number, enabled: boolean): Promise<void> {
     return services.setServiceEnabled(await this.supported(), serviceId, enabled);
@@ -120,9 +120,9 @@ export class MoodleClient implements MoodleAdmin {
     return userIdFor(await this.supported(), username);
   }
 
-  async listTokens(): Promise<TokenRow[]> {
+  async listTokens(reuse = false): Promise<TokenRow[]> {
     const s = await this.supported();
-    return this.tokenLock.run(() => tokens.listTokens(s));
+    return this.tokenLock.run(() => tokens.listTokens(s, reuse));
   }
   async createToken(request: CreateTokenRequest): Promise<CreatedToken> {
     const s = await this.supported();

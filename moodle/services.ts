@@ -76,10 +76,10 @@ function likelyFirst(services: ExternalService[], name?: string): ExternalServic
 }
 
 /** The service, or undefined only when Moodle says it has no such record. */
-export async function getService(session: MoodleSession, serviceId: number): Promise<ExternalService | undefined> {
+export async function getService(session: MoodleSession, serviceId: number, reuse = false): Promise<ExternalService | undefined> {
   let form: ServiceEditForm;
   try {
-    form = await readServiceEditForm(session, serviceId);
+    form = await readServiceEditForm(session, serviceId, "read external service", reuse);
   } catch (e) {
     if (e instanceof MoodleRecordMissingError) return undefined;
     throw e;

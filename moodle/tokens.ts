@@ -39,8 +39,8 @@ export async function readTokens(session: MoodleSession, step = "list tokens", r
   return { rows, created: first.created };
 }
 
-export async function listTokens(session: MoodleSession): Promise<TokenRow[]> {
-  return (await readTokens(session)).rows;
+export async function listTokens(session: MoodleSession, reuse = false): Promise<TokenRow[]> {
+  return (await readTokens(session, "list tokens", reuse)).rows;
 }
 
 async function serviceNamed(session: MoodleSession, serviceId: number, step: string): Promise<{ id: number; name: string }> {

@@ -247,6 +247,7 @@ export const token: pulumi.dynamic.ResourceProvider = {
   async delete(id, props) {
     const moodle = moodleFor(connectionOf(props));
     if (props.adopted) return; // not ours to delete: it was made by hand
-    if ((await moodle.listTokens()).some((t) => String(t.id) === id)) await moodle.deleteToken(Number(id));
+    // Right before the write: a list read since the last token write (the refresh's) will do.
+    if ((await moodle.listTokens(true)).some((t) => String(t.id) === id)) await moodle.deleteToken(Number(id));
   },
 };
