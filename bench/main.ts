@@ -8,7 +8,7 @@ import { projectRoot } from "../tests/support/engine";
 import { sampleRss, PeakRss } from "./processes";
 import { replay, handEdit, ReplayTimes } from "./replay";
 import { LABELS, OPERATIONS, Operation, Sample, summarize, table } from "./report";
-import { BENCH_TOKEN_NAME, emptyBenchStack, PERCIPIO_INPUTS, projectBenchStack } from "./stacks";
+import { BENCH_TOKEN_NAME, DYNAMIC_FLOOR_PROJECT, dynamicProviderBenchStack, emptyBenchStack, PERCIPIO_INPUTS, projectBenchStack } from "./stacks";
 import { BenchTarget, startTarget } from "./target";
 
 const DRIFT = { s_percipio_clientid: "hand_edited" };
@@ -83,6 +83,34 @@ async function engineFloor(): Promise<EngineFloor> {
   }
 }
 
+/**
+ * The same five operations on the empty program plus one do-nothing dynamic-provider resource: what
+ * the engine costs any program built on dynamic providers (an extra reference, not the ratio's floor).
+ */
+async function dynamicProviderFloor(): Promise<Record<Operation, number>> {
+  const dyn = await dynamicProviderBenchStack();
+  try {
+    const { stack } = dyn;
+    const timed = async <T>(op: Operation, work: () => Promise<T>, changes: (r: T) => Record<string, number> | undefined, expected: Record<string, number>) => {
+      const start = process.hrtime.bigint();
+      const result = await work();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      check(op, changes(result), expected);
+      return ms;
+    };
+    const summary = (r: { summary: { resourceChanges?: Record<string, number> } }) => r.summary.resourceChanges;
+    const firstUp = await timed("firstUp", () => stack.up(REFRESH), summary, { create: 2 });
+    const noopUp = await timed("noopUp", () => stack.up(REFRESH), summary, { same: 2 });
+    const noopPreview = await timed("noopPreview", () => stack.preview(REFRESH), (r) => r.changeSummary, { same: 2 });
+    await stack.setConfig(`${DYNAMIC_FLOOR_PROJECT}:value`, { value: "b" });
+    const driftRepair = await timed("driftRepair", () => stack.up(REFRESH), summary, { same: 1, update: 1 });
+    const destroy = await timed("destroy", () => stack.destroy(REFRESH), summary, { delete: 2 });
+    return { firstUp, noopUp, noopPreview, driftRepair, destroy };
+  } finally {
+    await dyn.dispose();
+  }
+}
+
 type RunResult = Record<Operation, Measured<unknown>>;
 
 async function projectRun(target: BenchTarget): Promise<RunResult> {
@@ -106,11 +134,11 @@ async function projectRun(target: BenchTarget): Promise<RunResult> {
   }
 }
 
-function sample(op: Operation, run: RunResult, engine: EngineFloor, http: ReplayTimes): Sample {
+function sample(op: Operation, run: RunResult, engine: EngineFloor, http: ReplayTimes, dynamic: Record<Operation, number>): Sample {
   const floorEngineMs = { firstUp: engine.up, noopUp: engine.up, noopPreview: engine.preview, driftRepair: engine.up, destroy: engine.destroy }[op];
   const floorHttp = { firstUp: http.firstUp, noopUp: http.noopRead, noopPreview: http.noopRead, driftRepair: http.driftRepair, destroy: http.destroy }[op];
   const m = run[op];
-  return { ms: m.ms, requests: m.requests?.length, rss: m.rss, floorEngineMs, floorHttpMs: floorHttp.ms, floorRequests: floorHttp.requests };
+  return { ms: m.ms, requests: m.requests?.length, rss: m.rss, floorEngineMs, floorHttpMs: floorHttp.ms, floorRequests: floorHttp.requests, dynamicFloorEngineMs: dynamic[op] };
 }
 
 function countByPath(requests: string[] | undefined): Record<string, number> | undefined {
@@ -134,10 +162,11 @@ async function main(): Promise<void> {
     for (let i = 1; i <= options.runs; i++) {
       target.reset();
       const engine = await engineFloor();
+      const dynamic = await dynamicProviderFloor();
       const http = await replay(target, plan, DRIFT);
       target.reset();
       last = await projectRun(target);
-      for (const op of OPERATIONS) samples[op].push(sample(op, last, engine, http));
+      for (const op of OPERATIONS) samples[op].push(sample(op, last, engine, http, dynamic));
       console.log(`[bench] run ${i}: ${OPERATIONS.map((op) => `${op} ${(last![op].ms / 1000).toFixed(2)} s`).join(", ")}`);
     }
   } finally {
@@ -146,6 +175,7 @@ async function main(): Promise<void> {
   const rows = OPERATIONS.map((op) => summarize(op, samples[op]));
   console.log(`\n${table(rows)}\n`);
   console.log("floor = empty TypeScript program on the same CLI and runtime options + the same HTTP steps as hand-written requests; ratio = median / floor; RSS = peak of the largest process.");
+  console.log("dyn. floor = the same with one do-nothing dynamic-provider resource instead of the empty program (what any dynamic-provider program pays) + the same HTTP floor; ratio to it = median / dyn. floor.");
   const requestsByPath = Object.fromEntries(OPERATIONS.map((op) => [op, countByPath(last?.[op].requests)]));
   fs.mkdirSync(path.dirname(options.out), { recursive: true });
   fs.writeFileSync(
