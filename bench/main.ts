@@ -87,8 +87,15 @@ async function engineFloor(): Promise<EngineFloor> {
  * The same five operations on the empty program plus one do-nothing dynamic-provider resource: what
  * the engine costs any program built on dynamic providers (an extra reference, not the ratio's floor).
  */
-async function dynamicProviderFloor(): Promise<Record<Operation, number>> {
+interface DynamicFloor {
+  ms: Record<Operation, number>;
+  /** Peak RSS of the do-nothing provider's processes over the five operations (MB). */
+  providerRssMb?: number;
+}
+
+async function dynamicProviderFloor(): Promise<DynamicFloor> {
   const dyn = await dynamicProviderBenchStack();
+  const rss = sampleRss();
   try {
     const { stack } = dyn;
     const timed = async <T>(op: Operation, work: () => Promise<T>, changes: (r: T) => Record<string, number> | undefined, expected: Record<string, number>) => {
@@ -105,8 +112,9 @@ async function dynamicProviderFloor(): Promise<Record<Operation, number>> {
     await stack.setConfig(`${DYNAMIC_FLOOR_PROJECT}:value`, { value: "b" });
     const driftRepair = await timed("driftRepair", () => stack.up(REFRESH), summary, { same: 1, update: 1 });
     const destroy = await timed("destroy", () => stack.destroy(REFRESH), summary, { delete: 2 });
-    return { firstUp, noopUp, noopPreview, driftRepair, destroy };
+    return { ms: { firstUp, noopUp, noopPreview, driftRepair, destroy }, providerRssMb: rss.stop().mb.provider };
   } finally {
+    rss.stop();
     await dyn.dispose();
   }
 }
@@ -134,11 +142,11 @@ async function projectRun(target: BenchTarget): Promise<RunResult> {
   }
 }
 
-function sample(op: Operation, run: RunResult, engine: EngineFloor, http: ReplayTimes, dynamic: Record<Operation, number>): Sample {
+function sample(op: Operation, run: RunResult, engine: EngineFloor, http: ReplayTimes, dynamic: DynamicFloor): Sample {
   const floorEngineMs = { firstUp: engine.up, noopUp: engine.up, noopPreview: engine.preview, driftRepair: engine.up, destroy: engine.destroy }[op];
   const floorHttp = { firstUp: http.firstUp, noopUp: http.noopRead, noopPreview: http.noopRead, driftRepair: http.driftRepair, destroy: http.destroy }[op];
   const m = run[op];
-  return { ms: m.ms, requests: m.requests?.length, rss: m.rss, floorEngineMs, floorHttpMs: floorHttp.ms, floorRequests: floorHttp.requests, dynamicFloorEngineMs: dynamic[op] };
+  return { ms: m.ms, requests: m.requests?.length, rss: m.rss, floorEngineMs, floorHttpMs: floorHttp.ms, floorRequests: floorHttp.requests, dynamicFloorEngineMs: dynamic.ms[op] };
 }
 
 function countByPath(requests: string[] | undefined): Record<string, number> | undefined {
@@ -156,6 +164,7 @@ async function main(): Promise<void> {
   const plan = { tokenName: `${BENCH_TOKEN_NAME}-floor`, percipio: PERCIPIO_INPUTS };
   const samples = Object.fromEntries(OPERATIONS.map((op) => [op, [] as Sample[]])) as Record<Operation, Sample[]>;
   let last: RunResult | undefined;
+  const dynamicProviderRssMb: number[] = [];
   try {
     // Warm-up (not counted): loads the parsers the replay uses, so its first timing is not a cold start.
     await replay(target, plan, DRIFT);
@@ -163,6 +172,7 @@ async function main(): Promise<void> {
       target.reset();
       const engine = await engineFloor();
       const dynamic = await dynamicProviderFloor();
+      if (dynamic.providerRssMb !== undefined) dynamicProviderRssMb.push(dynamic.providerRssMb);
       const http = await replay(target, plan, DRIFT);
       target.reset();
       last = await projectRun(target);
@@ -176,11 +186,17 @@ async function main(): Promise<void> {
   console.log(`\n${table(rows)}\n`);
   console.log("floor = empty TypeScript program on the same CLI and runtime options + the same HTTP steps as hand-written requests; ratio = median / floor; RSS = peak of the largest process.");
   console.log("dyn. floor = the same with one do-nothing dynamic-provider resource instead of the empty program (what any dynamic-provider program pays) + the same HTTP floor; ratio to it = median / dyn. floor.");
+  const dynamicRss = dynamicProviderRssMb.length ? Math.max(...dynamicProviderRssMb) : undefined;
+  console.log(`do-nothing dynamic provider process: peak RSS ${dynamicRss ?? "–"} MB (what @pulumi/pulumi's dynamic-provider process takes before any provider code).`);
   const requestsByPath = Object.fromEntries(OPERATIONS.map((op) => [op, countByPath(last?.[op].requests)]));
   fs.mkdirSync(path.dirname(options.out), { recursive: true });
   fs.writeFileSync(
     options.out,
-    JSON.stringify({ date: new Date().toISOString(), pulumi: pulumiVersion, node: process.version, target: target.kind, runs: options.runs, results: rows, samples, requestsByPath }, null, 2),
+    JSON.stringify(
+      { date: new Date().toISOString(), pulumi: pulumiVersion, node: process.version, target: target.kind, runs: options.runs, results: rows, dynamicProviderRssMb: dynamicRss, samples, requestsByPath },
+      null,
+      2,
+    ),
   );
   console.log(`[bench] written ${path.relative(process.cwd(), options.out)}`);
 }
