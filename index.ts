@@ -1,8 +1,6 @@
 // Wires stack config to the components; all behaviour lives in config/, components/ and providers/.
 import * as pulumi from "@pulumi/pulumi";
-import { moodleDockerArgs, MoodleDocker } from "./components/MoodleDocker";
 import { PercipioIntegration } from "./components/PercipioIntegration";
-import { DockerConfigError, dockerSettingsForStack } from "./config/docker";
 import { pulumiConfigReader } from "./config/pulumiConfig";
 import { loadStackSettings, StackConfigError, StackSettings } from "./config/stack";
 import type { ConnectionArgs } from "./providers/connection";
@@ -30,8 +28,14 @@ function existingMoodle(): ConnectionArgs {
   };
 }
 
-/** moodle:mode=docker: this stack runs Moodle; the integration waits until it answers. */
+/**
+ * moodle:mode=docker: this stack runs Moodle; the integration waits until it answers. Its modules
+ * (@pulumi/docker, the plugin-zip reader) load only in this mode: about half a second and tens of MB
+ * that every run of an existing-Moodle stack would otherwise pay.
+ */
 function dockerMoodle(): ConnectionArgs {
+  const { DockerConfigError, dockerSettingsForStack } = require("./config/docker") as typeof import("./config/docker");
+  const { moodleDockerArgs, MoodleDocker } = require("./components/MoodleDocker") as typeof import("./components/MoodleDocker");
   let docker;
   try {
     docker = dockerSettingsForStack(settings.dockerRaw, settings.moodle.adminUser, pulumi.getStack());

@@ -8,7 +8,7 @@ import { projectRoot } from "../tests/support/engine";
 import { sampleRss, PeakRss } from "./processes";
 import { replay, handEdit, ReplayTimes } from "./replay";
 import { LABELS, OPERATIONS, Operation, Sample, summarize, table } from "./report";
-import { BENCH_TOKEN_NAME, emptyBenchStack, PERCIPIO_INPUTS, projectBenchStack } from "./stacks";
+import { BENCH_TOKEN_NAME, DYNAMIC_FLOOR_PROJECT, dynamicProviderBenchStack, emptyBenchStack, PERCIPIO_INPUTS, projectBenchStack } from "./stacks";
 import { BenchTarget, startTarget } from "./target";
 
 const DRIFT = { s_percipio_clientid: "hand_edited" };
@@ -83,6 +83,42 @@ async function engineFloor(): Promise<EngineFloor> {
   }
 }
 
+/**
+ * The same five operations on the empty program plus one do-nothing dynamic-provider resource: what
+ * the engine costs any program built on dynamic providers (an extra reference, not the ratio's floor).
+ */
+interface DynamicFloor {
+  ms: Record<Operation, number>;
+  /** Peak RSS of the do-nothing provider's processes over the five operations (MB). */
+  providerRssMb?: number;
+}
+
+async function dynamicProviderFloor(): Promise<DynamicFloor> {
+  const dyn = await dynamicProviderBenchStack();
+  const rss = sampleRss();
+  try {
+    const { stack } = dyn;
+    const timed = async <T>(op: Operation, work: () => Promise<T>, changes: (r: T) => Record<string, number> | undefined, expected: Record<string, number>) => {
+      const start = process.hrtime.bigint();
+      const result = await work();
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      check(op, changes(result), expected);
+      return ms;
+    };
+    const summary = (r: { summary: { resourceChanges?: Record<string, number> } }) => r.summary.resourceChanges;
+    const firstUp = await timed("firstUp", () => stack.up(REFRESH), summary, { create: 2 });
+    const noopUp = await timed("noopUp", () => stack.up(REFRESH), summary, { same: 2 });
+    const noopPreview = await timed("noopPreview", () => stack.preview(REFRESH), (r) => r.changeSummary, { same: 2 });
+    await stack.setConfig(`${DYNAMIC_FLOOR_PROJECT}:value`, { value: "b" });
+    const driftRepair = await timed("driftRepair", () => stack.up(REFRESH), summary, { same: 1, update: 1 });
+    const destroy = await timed("destroy", () => stack.destroy(REFRESH), summary, { delete: 2 });
+    return { ms: { firstUp, noopUp, noopPreview, driftRepair, destroy }, providerRssMb: rss.stop().mb.provider };
+  } finally {
+    rss.stop();
+    await dyn.dispose();
+  }
+}
+
 type RunResult = Record<Operation, Measured<unknown>>;
 
 async function projectRun(target: BenchTarget): Promise<RunResult> {
@@ -106,11 +142,11 @@ async function projectRun(target: BenchTarget): Promise<RunResult> {
   }
 }
 
-function sample(op: Operation, run: RunResult, engine: EngineFloor, http: ReplayTimes): Sample {
+function sample(op: Operation, run: RunResult, engine: EngineFloor, http: ReplayTimes, dynamic: DynamicFloor): Sample {
   const floorEngineMs = { firstUp: engine.up, noopUp: engine.up, noopPreview: engine.preview, driftRepair: engine.up, destroy: engine.destroy }[op];
   const floorHttp = { firstUp: http.firstUp, noopUp: http.noopRead, noopPreview: http.noopRead, driftRepair: http.driftRepair, destroy: http.destroy }[op];
   const m = run[op];
-  return { ms: m.ms, requests: m.requests?.length, rss: m.rss, floorEngineMs, floorHttpMs: floorHttp.ms, floorRequests: floorHttp.requests };
+  return { ms: m.ms, requests: m.requests?.length, rss: m.rss, floorEngineMs, floorHttpMs: floorHttp.ms, floorRequests: floorHttp.requests, dynamicFloorEngineMs: dynamic.ms[op] };
 }
 
 function countByPath(requests: string[] | undefined): Record<string, number> | undefined {
@@ -128,16 +164,19 @@ async function main(): Promise<void> {
   const plan = { tokenName: `${BENCH_TOKEN_NAME}-floor`, percipio: PERCIPIO_INPUTS };
   const samples = Object.fromEntries(OPERATIONS.map((op) => [op, [] as Sample[]])) as Record<Operation, Sample[]>;
   let last: RunResult | undefined;
+  const dynamicProviderRssMb: number[] = [];
   try {
     // Warm-up (not counted): loads the parsers the replay uses, so its first timing is not a cold start.
     await replay(target, plan, DRIFT);
     for (let i = 1; i <= options.runs; i++) {
       target.reset();
       const engine = await engineFloor();
+      const dynamic = await dynamicProviderFloor();
+      if (dynamic.providerRssMb !== undefined) dynamicProviderRssMb.push(dynamic.providerRssMb);
       const http = await replay(target, plan, DRIFT);
       target.reset();
       last = await projectRun(target);
-      for (const op of OPERATIONS) samples[op].push(sample(op, last, engine, http));
+      for (const op of OPERATIONS) samples[op].push(sample(op, last, engine, http, dynamic));
       console.log(`[bench] run ${i}: ${OPERATIONS.map((op) => `${op} ${(last![op].ms / 1000).toFixed(2)} s`).join(", ")}`);
     }
   } finally {
@@ -146,11 +185,18 @@ async function main(): Promise<void> {
   const rows = OPERATIONS.map((op) => summarize(op, samples[op]));
   console.log(`\n${table(rows)}\n`);
   console.log("floor = empty TypeScript program on the same CLI and runtime options + the same HTTP steps as hand-written requests; ratio = median / floor; RSS = peak of the largest process.");
+  console.log("dyn. floor = the same with one do-nothing dynamic-provider resource instead of the empty program (what any dynamic-provider program pays) + the same HTTP floor; ratio to it = median / dyn. floor.");
+  const dynamicRss = dynamicProviderRssMb.length ? Math.max(...dynamicProviderRssMb) : undefined;
+  console.log(`do-nothing dynamic provider process: peak RSS ${dynamicRss ?? "–"} MB (what @pulumi/pulumi's dynamic-provider process takes before any provider code).`);
   const requestsByPath = Object.fromEntries(OPERATIONS.map((op) => [op, countByPath(last?.[op].requests)]));
   fs.mkdirSync(path.dirname(options.out), { recursive: true });
   fs.writeFileSync(
     options.out,
-    JSON.stringify({ date: new Date().toISOString(), pulumi: pulumiVersion, node: process.version, target: target.kind, runs: options.runs, results: rows, samples, requestsByPath }, null, 2),
+    JSON.stringify(
+      { date: new Date().toISOString(), pulumi: pulumiVersion, node: process.version, target: target.kind, runs: options.runs, results: rows, dynamicProviderRssMb: dynamicRss, samples, requestsByPath },
+      null,
+      2,
+    ),
   );
   console.log(`[bench] written ${path.relative(process.cwd(), options.out)}`);
 }

@@ -20,6 +20,8 @@ export interface Sample {
   floorEngineMs: number;
   floorHttpMs: number;
   floorRequests: number;
+  /** The same operation on the empty program plus one do-nothing dynamic-provider resource. */
+  dynamicFloorEngineMs: number;
 }
 
 export interface Summary {
@@ -32,6 +34,10 @@ export interface Summary {
   floorEngineS: number;
   floorHttpS: number;
   ratio: number;
+  /** Dynamic-provider floor: that program's time + the same HTTP floor; an extra reference. */
+  dynamicFloorS: number;
+  dynamicFloorEngineS: number;
+  ratioToDynamicFloor: number;
   requests?: number;
   floorRequests: number;
   programRssMb?: number;
@@ -55,6 +61,7 @@ export function summarize(operation: Operation, samples: Sample[]): Summary {
   const ms = samples.map((s) => s.ms);
   const engine = median(samples.map((s) => s.floorEngineMs));
   const http = median(samples.map((s) => s.floorHttpMs));
+  const dynamic = median(samples.map((s) => s.dynamicFloorEngineMs));
   const requests = samples.map((s) => s.requests).filter((r): r is number => r !== undefined);
   return {
     operation,
@@ -66,6 +73,9 @@ export function summarize(operation: Operation, samples: Sample[]): Summary {
     floorEngineS: seconds(engine),
     floorHttpS: seconds(http),
     ratio: Math.round((median(ms) / (engine + http)) * 100) / 100,
+    dynamicFloorS: seconds(dynamic + http),
+    dynamicFloorEngineS: seconds(dynamic),
+    ratioToDynamicFloor: Math.round((median(ms) / (dynamic + http)) * 100) / 100,
     requests: requests.length ? median(requests) : undefined,
     floorRequests: median(samples.map((s) => s.floorRequests)),
     // Peaks are peaks: the largest of any run.
@@ -76,7 +86,7 @@ export function summarize(operation: Operation, samples: Sample[]): Summary {
 }
 
 export function table(rows: Summary[]): string {
-  const header = ["operation", "median s", "spread s", "floor s (engine + http)", "ratio", "HTTP req (floor)", "program RSS MB", "provider RSS MB (procs)"];
+  const header = ["operation", "median s", "spread s", "floor s (engine + http)", "ratio", "dyn. floor s", "ratio to it", "HTTP req (floor)", "program RSS MB", "provider RSS MB (procs)"];
   const show = (v: number | undefined) => (v === undefined ? "–" : String(v));
   const lines = rows.map((r) => [
     LABELS[r.operation],
@@ -84,6 +94,8 @@ export function table(rows: Summary[]): string {
     `${r.minS.toFixed(2)}–${r.maxS.toFixed(2)}`,
     `${r.floorS.toFixed(2)} (${r.floorEngineS.toFixed(2)} + ${r.floorHttpS.toFixed(2)})`,
     `${r.ratio.toFixed(2)}×`,
+    r.dynamicFloorS.toFixed(2),
+    `${r.ratioToDynamicFloor.toFixed(2)}×`,
     `${show(r.requests)} (${r.floorRequests})`,
     show(r.programRssMb),
     `${show(r.providerRssMb)} (${show(r.providerProcesses)})`,

@@ -1,6 +1,8 @@
-// The two programs the bench deploys, each on a throw-away file backend (tests/support/engine.ts):
-// this project's index.ts, and an empty TypeScript program with the same Pulumi.yaml runtime and
-// options and the same tsconfig.json (the engine's floor).
+// The programs the bench deploys, each on a throw-away file backend (tests/support/engine.ts):
+// this project's index.ts; an empty TypeScript program with the same Pulumi.yaml runtime and options
+// and the same tsconfig.json (the engine's floor); and that program plus one dynamic-provider
+// resource whose provider does nothing (what any dynamic-provider program pays: the provider process,
+// which loads @pulumi/pulumi, started per engine step).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -53,12 +55,31 @@ function runtimeAndOptions(pulumiYaml: string): string {
   return blocks.join("\n");
 }
 
-export async function emptyBenchStack(): Promise<TestStack> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-bench-empty-"));
+/** One resource of a provider that does nothing; its `value` comes from config so an `up` can update it. */
+const NOTHING_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+
+const nothing: pulumi.dynamic.ResourceProvider = {
+  async check(_olds, news) { return { inputs: news }; },
+  async diff(_id, olds, news) { return { changes: olds.value !== news.value }; },
+  async create(inputs) { return { id: "nothing", outs: inputs }; },
+  async read(id, props) { return { id, props }; },
+  async update(_id, _olds, news) { return { outs: news }; },
+  async delete() {},
+};
+new pulumi.dynamic.Resource(nothing, "nothing", { value: new pulumi.Config().get("value") ?? "a" }, undefined, "Nothing");
+`;
+
+export const DYNAMIC_FLOOR_PROJECT = "bench-dynamic";
+
+export const emptyBenchStack = (): Promise<TestStack> => floorStack("bench-empty", "export {};\n");
+export const dynamicProviderBenchStack = (): Promise<TestStack> => floorStack(DYNAMIC_FLOOR_PROJECT, NOTHING_PROGRAM);
+
+async function floorStack(name: string, program: string): Promise<TestStack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mpi-${name}-`));
   const yaml = fs.readFileSync(path.join(projectRoot, "Pulumi.yaml"), "utf8");
-  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: bench-empty\n${runtimeAndOptions(yaml)}\n`);
-  fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
-  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-empty", main: "index.ts" }));
+  fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\n${runtimeAndOptions(yaml)}\n`);
+  fs.writeFileSync(path.join(dir, "index.ts"), program);
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, main: "index.ts" }));
   fs.copyFileSync(path.join(projectRoot, "tsconfig.json"), path.join(dir, "tsconfig.json"));
   fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(dir, "node_modules"));
   const test = await programStack(dir, { stackName: "bench" });

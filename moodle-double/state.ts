@@ -64,6 +64,11 @@ export interface DoubleState {
   config: Record<string, string>;
   /** config_plugins, e.g. pluginConfig.percipio.clientid; runtime keys (oauthToken...) may be seeded too. */
   pluginConfig: Record<string, Record<string, string>>;
+  /**
+   * Settings set in config.php ($CFG->config_php_settings / $CFG->forced_plugin_settings): they win over
+   * the stored values above, which admin pages can still write. Absent on a default site.
+   */
+  forced?: { config?: Record<string, string>; pluginConfig?: Record<string, Record<string, string>> };
   users: DoubleUser[];
   services: DoubleService[];
   serviceUsers: DoubleServiceUser[];
@@ -133,6 +138,11 @@ export function defaultState(moodleVersion: MoodleDoubleVersion = "5.0", adminPa
     percipioCourses: [],
     nextIds: { service: v.percipioServiceId + 1, token: 1, course: 2 },
   };
+}
+
+/** A core setting as Moodle sees it ($CFG): a value from config.php wins over the stored one. */
+export function coreConfig(state: DoubleState, name: string): string | undefined {
+  return state.forced?.config?.[name] ?? state.config[name];
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

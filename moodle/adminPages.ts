@@ -20,6 +20,21 @@ export async function readSettingsSection(session: MoodleSession, step: string, 
   return parsed;
 }
 
+/**
+ * Refuses, before any write, to change settings defined in config.php: Moodle would answer the POST
+ * with its usual 303 and keep the forced value. `names` are setting names (enablewebservices, clientid).
+ */
+export function refuseForced(page: AdminSettingsPage, names: string[], step: string, where: string): void {
+  const forced = names.filter((n) => page.forced.includes(n));
+  if (forced.length === 0) return;
+  throw new MoodleError(
+    step,
+    "/admin/settings.php",
+    `${forced.join(", ")} ${forced.length === 1 ? "is" : "are"} defined in Moodle's config.php ($CFG${where}), which the admin page cannot change; ` +
+      "change or remove it there (or leave this setting to config.php)",
+  );
+}
+
 export type WriteOutcome =
   | { kind: "saved" }
   /** 200 re-render: errors per setting name (empty when Moodle silently refused, e.g. a bad sesskey). */
@@ -39,6 +54,8 @@ export async function writeSettingsSection(
     form: (sesskey) => ({ section, action: "save-settings", sesskey, return: "", ...inputs }),
     // Setting values is idempotent: a replay writes the same values again.
     idempotent: true,
+    // Only the posted settings are written, and they are all on this section's page.
+    invalidates: [settingsPath(section)],
   });
   if (page.status >= 300 && page.status < 400) return { kind: "saved" };
   if (page.status === 200) return { kind: "rejected", page: parseAdminSettingsPage(page.body) };

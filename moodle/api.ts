@@ -31,10 +31,10 @@ export interface MoodleAdmin {
   setProtocolEnabled(protocol: string, enabled: boolean): Promise<void>;
 
   listServices(): Promise<ExternalService[]>;
-  /** By shortname first, then by name; undefined when absent. */
-  findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined>;
+  /** By shortname first, then by name; undefined when absent. `reuse` as for webServicesEnabled. */
+  findService(key: { shortname?: string; name?: string }, reuse?: boolean): Promise<ExternalService | undefined>;
   /** One page read (the service's edit form); undefined when Moodle has no service with that id. */
-  getService(serviceId: number): Promise<ExternalService | undefined>;
+  getService(serviceId: number, reuse?: boolean): Promise<ExternalService | undefined>;
   setServiceEnabled(serviceId: number, enabled: boolean): Promise<void>;
   authorisedUsers(serviceId: number): Promise<AuthorisedUser[]>;
   /** Only meaningful for restricted services. */
@@ -44,7 +44,8 @@ export interface MoodleAdmin {
   /** Resolves a username to a user id (the logged-in admin is answered from the session). */
   userIdFor(username: string): Promise<number>;
 
-  listTokens(): Promise<TokenRow[]>;
+  /** `reuse` as for webServicesEnabled. */
+  listTokens(reuse?: boolean): Promise<TokenRow[]>;
   /** Never retried blindly: on an ambiguous failure it looks for the token by name first. */
   createToken(request: CreateTokenRequest): Promise<CreatedToken>;
   deleteToken(tokenId: number): Promise<void>;

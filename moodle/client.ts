@@ -38,6 +38,12 @@ export class MoodleClient implements MoodleAdmin {
   constructor(conn: MoodleConnection, opts: MoodleClientOptions = {}) {
     const http = new MoodleHttp(conn, opts);
     this.web = new MoodleSession(http, conn, opts.log);
+    // After a login the version is checked on the first page read (no page of its own), before it is parsed.
+    this.web.onLanding(async (landed) => {
+      const v = landed ?? (await readVersion(this.web));
+      this.versionP = Promise.resolve(v);
+      assertSupported(v);
+    });
     this.url = conn.url;
     this.username = conn.username;
     this.password = conn.password;
@@ -49,21 +55,24 @@ export class MoodleClient implements MoodleAdmin {
   }
 
   async session(): Promise<SessionInfo> {
-    const s = await this.web.ensure();
+    const s = await this.web.landed();
     return { userId: s.userId };
   }
 
   version(): Promise<MoodleVersion> {
     if (!this.versionP) {
-      this.versionP = this.web.ensure().then((s) => s.landingVersion ?? readVersion(this.web));
+      this.versionP = this.web.landed().then((s) => s.landingVersion ?? readVersion(this.web));
       this.versionP.catch(() => (this.versionP = undefined));
     }
     return this.versionP;
   }
 
-  /** Every operation first makes sure the admin pages are ones this client understands. */
+  /**
+   * Every operation first makes sure the admin pages are ones this client understands. Right after a
+   * login that check runs on the first page the operation reads (onLanding), before it is parsed.
+   */
   private async supported(): Promise<MoodleSession> {
-    assertSupported(await this.version());
+    if (this.versionP || (await this.web.ensure()).sesskey !== undefined) assertSupported(await this.version());
     return this.web;
   }
 
@@ -84,11 +93,11 @@ export class MoodleClient implements MoodleAdmin {
   async listServices(): Promise<ExternalService[]> {
     return services.listServices(await this.supported());
   }
-  async findService(key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
-    return services.findService(await this.supported(), key);
+  async findService(key: { shortname?: string; name?: string }, reuse = false): Promise<ExternalService | undefined> {
+    return services.findService(await this.supported(), key, reuse);
   }
-  async getService(serviceId: number): Promise<ExternalService | undefined> {
-    return services.getService(await this.supported(), serviceId);
+  async getService(serviceId: number, reuse = false): Promise<ExternalService | undefined> {
+    return services.getService(await this.supported(), serviceId, reuse);
   }
   async setServiceEnabled(serviceId: number, enabled: boolean): Promise<void> {
     return services.setServiceEnabled(await this.supported(), serviceId, enabled);
@@ -111,9 +120,9 @@ export class MoodleClient implements MoodleAdmin {
     return userIdFor(await this.supported(), username);
   }
 
-  async listTokens(): Promise<TokenRow[]> {
+  async listTokens(reuse = false): Promise<TokenRow[]> {
     const s = await this.supported();
-    return this.tokenLock.run(() => tokens.listTokens(s));
+    return this.tokenLock.run(() => tokens.listTokens(s, reuse));
   }
   async createToken(request: CreateTokenRequest): Promise<CreatedToken> {
     const s = await this.supported();

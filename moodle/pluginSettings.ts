@@ -1,7 +1,7 @@
 // Site administration > Plugins > Activity modules > Percipio (config plugin "percipio", inputs s_percipio_<name>).
 import { PERCIPIO_SETTING_NAMES, PercipioSettingName, PercipioSettings } from "./types";
 import { MoodleError, MoodleNotAppliedError, MoodleValidationError } from "./errors";
-import { readSettingsSection, writeSettingsSection } from "./adminPages";
+import { readSettingsSection, refuseForced, writeSettingsSection } from "./adminPages";
 import type { AdminSettingsPage } from "./parsers/adminSettings";
 import type { MoodleSession } from "./session";
 
@@ -72,15 +72,18 @@ export async function setPluginSettings(session: MoodleSession, values: Partial<
 
   const changed = wanted.filter((n) => current[n] !== values[n] || before.invalidCurrent[n] !== undefined);
   if (changed.length === 0) return;
+  refuseForced(before, changed, step, "->forced_plugin_settings['percipio']");
   const inputs: Record<string, string> = {};
   for (const n of changed) inputs[input(n)] = values[n]!;
 
   const out = await writeSettingsSection(session, step, SECTION, inputs);
-  if (out.kind === "rejected") {
-    // The re-rendered page shows the rejected values; state is only read from a fresh GET.
-    if (Object.keys(out.page.errors).length) {
-      throw new MoodleValidationError(step, PATH, out.page.errors, out.page.someNotChanged ? "Some settings were not changed due to an error" : undefined);
-    }
+  // A 303 means every posted setting passed its validation and was stored as sent; the checks above
+  // rule out the cases Moodle also answers with a 303 without storing (a forced setting, a select value
+  // outside its options, an input the page does not have), so no read-back is needed.
+  if (out.kind === "saved") return;
+  // The re-rendered page shows the rejected values; state is only read from a fresh GET.
+  if (Object.keys(out.page.errors).length) {
+    throw new MoodleValidationError(step, PATH, out.page.errors, out.page.someNotChanged ? "Some settings were not changed due to an error" : undefined);
   }
   const after = toSettings(await readPage(session, step), step);
   const notApplied = changed.filter((n) => after[n] !== values[n]);

@@ -35,6 +35,7 @@ export async function setProtocolEnabled(session: MoodleSession, protocol: strin
       `/admin/webservice/protocols.php?sesskey=${encodeURIComponent(sesskey)}&action=${enabled ? "enable" : "disable"}&webservice=${encodeURIComponent(protocol)}`,
     // Enabling twice is harmless, so the toggle may be retried; its redirect target is not needed.
     follow: false,
+    invalidates: [settingsPath(SECTION)],
   });
   const after = (await readProtocols(session)).find((r) => r.name === protocol);
   if (after?.enabled !== enabled) {

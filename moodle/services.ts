@@ -31,8 +31,8 @@ export async function readServiceEditForm(session: MoodleSession, serviceId: num
   throw new MoodleError(step, EDIT_PATH, detail);
 }
 
-async function readServiceList(session: MoodleSession, step: string): Promise<ExternalService[]> {
-  const page = await session.request({ step, path: settingsPath("externalservices") });
+async function readServiceList(session: MoodleSession, step: string, reuse = false): Promise<ExternalService[]> {
+  const page = await session.request({ step, path: settingsPath("externalservices"), reuse });
   if (page.status !== 200 || !page.body.includes("builtinservices")) {
     throw new MoodleError(step, "/admin/settings.php", `no external services page (HTTP ${page.status})`);
   }
@@ -40,10 +40,10 @@ async function readServiceList(session: MoodleSession, step: string): Promise<Ex
 }
 
 /** The listed service completed from its edit form; undefined when it was deleted in between. */
-async function withEditForm(session: MoodleSession, listed: ExternalService, step: string): Promise<ExternalService | undefined> {
+async function withEditForm(session: MoodleSession, listed: ExternalService, step: string, reuse = false): Promise<ExternalService | undefined> {
   let form: ServiceEditForm;
   try {
-    form = await readServiceEditForm(session, listed.id, step);
+    form = await readServiceEditForm(session, listed.id, step, reuse);
   } catch (e) {
     // Deleted between the list and its edit form: it is gone. Any other failure is the caller's to see.
     if (e instanceof MoodleRecordMissingError) return undefined;
@@ -76,10 +76,10 @@ function likelyFirst(services: ExternalService[], name?: string): ExternalServic
 }
 
 /** The service, or undefined only when Moodle says it has no such record. */
-export async function getService(session: MoodleSession, serviceId: number): Promise<ExternalService | undefined> {
+export async function getService(session: MoodleSession, serviceId: number, reuse = false): Promise<ExternalService | undefined> {
   let form: ServiceEditForm;
   try {
-    form = await readServiceEditForm(session, serviceId);
+    form = await readServiceEditForm(session, serviceId, "read external service", reuse);
   } catch (e) {
     if (e instanceof MoodleRecordMissingError) return undefined;
     throw e;
@@ -96,19 +96,20 @@ export async function getService(session: MoodleSession, serviceId: number): Pro
   };
 }
 
-export async function findService(session: MoodleSession, key: { shortname?: string; name?: string }): Promise<ExternalService | undefined> {
+/** `reuse`: pages read since the last write to them will do (the check right before a write). */
+export async function findService(session: MoodleSession, key: { shortname?: string; name?: string }, reuse = false): Promise<ExternalService | undefined> {
   const step = "find external service";
   const known = found.get(session) ?? new Map<string, ExternalService>();
   found.set(session, known);
   const remembered = key.shortname ? known.get(key.shortname) : undefined;
   if (remembered) {
-    const fresh = await withEditForm(session, remembered, step);
+    const fresh = await withEditForm(session, remembered, step, reuse);
     if (fresh && fresh.shortname === key.shortname) return fresh;
   }
   // Edit forms are read only until the shortname matches.
   const read: ExternalService[] = [];
-  for (const s of likelyFirst(await readServiceList(session, step), key.name)) {
-    const full = await withEditForm(session, s, step);
+  for (const s of likelyFirst(await readServiceList(session, step, reuse), key.name)) {
+    const full = await withEditForm(session, s, step, reuse);
     if (!full) continue;
     if (full.shortname) known.set(full.shortname, full);
     if (key.shortname && full.shortname === key.shortname) return full;
@@ -125,6 +126,7 @@ async function postServiceForm(session: MoodleSession, step: string, form: Servi
     // Replay what a browser submits (hidden fields, current checkbox states) so only our field changes.
     form: (sesskey) => ({ ...form.fields, ...overrides, id: String(form.id), sesskey, _qf__external_service_form: "1", submitbutton: "Save changes" }),
     idempotent: true,
+    invalidates: [`${EDIT_PATH}?id=${form.id}`, settingsPath("externalservices")],
   });
   if (page.status >= 300 && page.status < 400) return;
   const err = parseErrorPage(page.body);
@@ -183,6 +185,7 @@ async function changeUser(session: MoodleSession, serviceId: number, userId: num
     form: (sesskey) => (add ? { sesskey, "addselect[]": [userId], add: "Add" } : { sesskey, "removeselect[]": [userId], remove: "Remove" }),
     idempotent: true,
     follow: true,
+    invalidates: [`${USERS_PATH}?id=${serviceId}`, settingsPath("externalservices")],
   });
   // The page re-renders with the new lists (200, no redirect); read them from it, or re-read if it redirected.
   const users = (page.status === 200 && parseServiceUsers(page.body)) || (await readUsers(session, serviceId, step));

@@ -16,10 +16,17 @@ import { parseLoginPage } from "./parsers/login";
 import { parseVersion } from "./parsers/version";
 
 export interface SessionState extends SessionInfo {
-  sesskey: string;
+  /**
+   * From M.cfg of the first page read after login (every logged-in page carries it); undefined until
+   * then. The login itself ends at the POST's redirect, which already names the user id.
+   */
+  sesskey?: string;
   /** The release shown to admins in the landing page's footer, when it is there (saves a page read). */
   landingVersion?: MoodleVersion;
 }
+
+/** Checks the first page read after each login before its reader sees it (the client refuses unsupported releases). */
+export type LandingCheck = (version: MoodleVersion | undefined) => Promise<void>;
 
 export interface PageRequest {
   step: string;
@@ -37,6 +44,17 @@ export interface PageRequest {
    * outcome is read back from Moodle anyway. Other reads always go to Moodle.
    */
   reuse?: boolean;
+  /**
+   * For a write: the pages it can change (site paths; a path without a query also covers its queries),
+   * so remembered pages of other admin pages stay usable. Default: every page.
+   */
+  invalidates?: string[];
+}
+
+/** Whether a write with this scope can change the page at `path`. */
+export function affects(scope: string[] | undefined, path: string): boolean {
+  if (!scope) return true;
+  return scope.some((p) => path === p || path.startsWith(p.includes("?") ? `${p}&` : `${p}?`));
 }
 
 export interface Page {
@@ -98,13 +116,17 @@ export class MoodleSession {
    */
   private rejected?: MoodleLoginError;
   /**
-   * Pages read since this client's last write, so the check before a write costs no request when the
-   * operation has just read the same page. Any write (POST, or a GET carrying the sesskey) and any login
-   * forget them all; a read that overlapped a write is not remembered.
+   * Pages read since this client's last write to them, so the check before a write costs no request
+   * when the operation has just read the same page. A write (POST, or a GET carrying the sesskey)
+   * forgets the pages it can change (PageRequest.invalidates; all by default), a login forgets them all,
+   * and a read that overlapped a write that can change it is not remembered.
    */
   private readonly memo = new Map<string, { page: Page; at: number }>();
+  /** Writes that are running, or ended while a read was running: a read they may affect is not remembered. */
+  private readonly writesSeen: { seq: number; scope?: string[]; ended: boolean }[] = [];
   private writes = 0;
-  private writesInFlight = 0;
+  private readsInFlight = 0;
+  private landingCheck?: LandingCheck;
 
   constructor(
     readonly http: MoodleHttp,
@@ -121,6 +143,33 @@ export class MoodleSession {
   async ensure(): Promise<SessionState> {
     if (this.current) return this.current;
     return this.relogin(this.generation);
+  }
+
+  /** Run on the first page after every login, before anyone parses it. */
+  onLanding(check: LandingCheck): void {
+    this.landingCheck = check;
+  }
+
+  /** The session with its sesskey: reads the dashboard when no page was read since the login. */
+  async landed(): Promise<SessionState> {
+    const state = await this.ensure();
+    if (state.sesskey !== undefined) return state;
+    const gen = this.generation;
+    const page = await this.landing(DASHBOARD_PATH);
+    await this.land(page, gen);
+    return this.current ?? this.ensure();
+  }
+
+  /** Takes sesskey and release from a page read as this session's first; refuses a page without the logged-in user. */
+  private async land(page: Page, gen: number): Promise<void> {
+    const state = this.current;
+    if (!state || state.sesskey !== undefined || gen !== this.generation) return;
+    const cfg = parseMCfg(page.body);
+    if (!cfg) return; // not an HTML page (an AJAX answer): the next page lands
+    if (!cfg.userId) throw new MoodleSessionError("log in", page.path, `landed on a page without a logged-in user (HTTP ${page.status})`);
+    const landingVersion = parseVersion(page.body);
+    this.current = { ...state, sesskey: cfg.sesskey, landingVersion };
+    await this.landingCheck?.(landingVersion);
   }
 
   /** Logs in unless another caller already did so after generation `seen`. */
@@ -146,39 +195,61 @@ export class MoodleSession {
   /** Requests an admin page as the logged-in user; re-logs in once when the session turns out to be gone. */
   async request(req: PageRequest): Promise<Page> {
     if (!isPlainRead(req)) {
-      this.memo.clear();
-      this.writes++;
-      this.writesInFlight++;
+      const write = { seq: ++this.writes, scope: req.invalidates, ended: false };
+      this.writesSeen.push(write);
+      this.forget(write.scope);
       try {
         return await this.send(req);
       } finally {
-        this.writesInFlight--;
-        this.memo.clear();
+        write.ended = true;
+        this.forget(write.scope);
+        this.prune();
       }
     }
     const hit = req.reuse ? this.memo.get(req.path) : undefined;
     if (hit && Date.now() - hit.at < PAGE_MEMO_MS) return hit.page;
     const writesBefore = this.writes;
-    const page = await this.send(req);
-    if (page.status === 200 && this.writes === writesBefore && this.writesInFlight === 0) {
-      this.memo.set(req.path, { page, at: Date.now() });
+    this.readsInFlight++;
+    try {
+      const page = await this.send(req);
+      const overlapped = this.writesSeen.some((w) => (w.seq > writesBefore || !w.ended) && affects(w.scope, req.path));
+      if (page.status === 200 && !overlapped) this.memo.set(req.path, { page, at: Date.now() });
+      return page;
+    } finally {
+      this.readsInFlight--;
+      this.prune();
     }
-    return page;
+  }
+
+  private forget(scope: string[] | undefined): void {
+    for (const path of [...this.memo.keys()]) if (affects(scope, path)) this.memo.delete(path);
+  }
+
+  /** Ended writes matter only to reads that overlapped them. */
+  private prune(): void {
+    if (this.readsInFlight > 0) return;
+    for (let i = this.writesSeen.length - 1; i >= 0; i--) if (this.writesSeen[i].ended) this.writesSeen.splice(i, 1);
   }
 
   private async send(req: PageRequest): Promise<Page> {
-    let state = await this.ensure();
+    // A write carries the sesskey, which only a page read after the login shows.
+    let state = isPlainRead(req) ? await this.ensure() : await this.landed();
     let gen = this.generation;
     let reloggedIn = false;
     for (;;) {
-      const outcome = await this.attempt(req, state.sesskey);
-      if (outcome.kind === "page") return outcome.page;
+      const outcome = await this.attempt(req, state.sesskey ?? "");
+      if (outcome.kind === "page") {
+        await this.land(outcome.page, gen);
+        return outcome.page;
+      }
       if (reloggedIn) {
-        throw new MoodleSessionError(req.step, pathOf(req), `${outcome.why} even right after a fresh login`);
+        const hint = state.sesskey === undefined ? " (cookies blocked, or wwwroot differs from the configured url?)" : "";
+        throw new MoodleSessionError(req.step, pathOf(req), `${outcome.why} even right after a fresh login${hint}`);
       }
       this.log(`${req.step}: ${outcome.why}; logging in again`);
       reloggedIn = true;
       state = await this.relogin(gen);
+      if (!isPlainRead(req)) state = await this.landed();
       gen = this.generation;
     }
   }
@@ -282,10 +353,14 @@ export class MoodleSession {
       idempotent: false,
     });
     const target = post.location ? this.http.sitePath(post.location) : undefined;
-    if (post.status >= 300 && post.status < 400 && target?.includes("testsession=")) {
-      // testsession only checks the cookie and redirects to the dashboard; the dashboard shows the same
-      // (a login redirect when the cookie did not stick) and carries M.cfg and the release: one request less.
-      return this.landing(DASHBOARD_PATH);
+    const testsession = post.status >= 300 && post.status < 400 ? /[?&]testsession=(\d+)/.exec(target ?? "") : null;
+    if (testsession) {
+      // Moodle redirects a successful login to testsession=<user id> and a refused one back to the login
+      // page (loginredirect=1): the Location alone is the outcome. The testsession hop and the dashboard
+      // are not read; the first page the caller reads carries the sesskey and the release (land()), and
+      // shows a login redirect there when the cookie did not stick.
+      this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${testsession[1]})`);
+      return { userId: Number(testsession[1]) };
     }
     if (target?.includes("loginredirect=1") && replacesSession(post)) {
       // Moodle starts a new session (session_regenerate_id) when the cookie's session is gone, and then
@@ -307,8 +382,8 @@ export class MoodleSession {
     throw new MoodleError(step, LOGIN_PATH, `unexpected answer HTTP ${post.status}${target ? ` redirecting to ${stripQuery(target)}` : ""}`);
   }
 
-  /** Reads the landing page, refusing forced pages, and takes sesskey/userId (and the release) from it. */
-  private async landing(first: string): Promise<SessionState> {
+  /** Reads a landing page (following redirects), refusing forced pages. */
+  private async landing(first: string): Promise<Page> {
     const step = "log in";
     let path = first;
     for (let hop = 0; hop < MAX_HOPS; hop++) {
@@ -324,12 +399,8 @@ export class MoodleSession {
         path = next;
         continue;
       }
-      const cfg = parseMCfg(res.body);
-      if (!cfg || !cfg.userId) {
-        throw new MoodleSessionError(step, path, `landed on a page without a logged-in user (HTTP ${res.status})`);
-      }
-      this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${cfg.userId})`);
-      return { sesskey: cfg.sesskey, userId: cfg.userId, landingVersion: parseVersion(res.body) };
+      if (!parseMCfg(res.body)) throw new MoodleSessionError(step, path, `landed on a page without a logged-in user (HTTP ${res.status})`);
+      return { status: res.status, body: res.body, path, response: res };
     }
     throw new MoodleError(step, path, "too many redirects after login");
   }

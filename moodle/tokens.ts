@@ -39,8 +39,8 @@ export async function readTokens(session: MoodleSession, step = "list tokens", r
   return { rows, created: first.created };
 }
 
-export async function listTokens(session: MoodleSession): Promise<TokenRow[]> {
-  return (await readTokens(session)).rows;
+export async function listTokens(session: MoodleSession, reuse = false): Promise<TokenRow[]> {
+  return (await readTokens(session, "list tokens", reuse)).rows;
 }
 
 async function serviceNamed(session: MoodleSession, serviceId: number, step: string): Promise<{ id: number; name: string }> {
@@ -111,6 +111,7 @@ export async function createToken(session: MoodleSession, req: CreateTokenReques
       // Never replayed by the transport: a lost answer may mean the token exists.
       idempotent: false,
       follow: false,
+      invalidates: [TOKENS_PATH],
     });
     if (!(post.status >= 300 && post.status < 400)) {
       const err = parseErrorPage(post.body);
@@ -154,6 +155,7 @@ export async function deleteToken(session: MoodleSession, tokenId: number): Prom
     // Deleting twice only yields "record not found"; the read-back below decides.
     idempotent: true,
     follow: false,
+    invalidates: [TOKENS_PATH],
   });
   if (res.status === 404) said = parseErrorPage(res.body)?.message;
   const { rows } = await readTokens(session, step);

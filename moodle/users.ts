@@ -21,6 +21,7 @@ export async function userIdFor(session: MoodleSession, username: string): Promi
       json: [{ index: 0, methodname: "core_user_search_identity", args: { query: username } }],
       // A search has no side effects.
       idempotent: true,
+      invalidates: [],
       follow: false,
     });
     let body: IdentityResult[] | undefined;

@@ -1,5 +1,6 @@
 // Provider implementations by the `kind` their serialized shims carry (providers/shim.ts).
 // A kind, once released, is never renamed: state refers to it.
+import "./implementations/heapLimit";
 import { withHints } from "./implementations/common";
 import { externalService } from "./implementations/externalService";
 import { percipioSettings } from "./implementations/percipioSettings";

@@ -10,6 +10,8 @@ export interface SettingsView {
   errors: Record<string, string>;
   /** "Some settings were not changed due to an error." */
   errorAlert: boolean;
+  /** Input names of settings defined in config.php (format_admin_setting's "override"). */
+  forced?: Set<string>;
 }
 
 function defaultLabel(s: SettingDef): string {
@@ -48,6 +50,8 @@ ${opts}
     <input type="text" name="${input}" value="${esc(value)}" size="30" id="id_${input}" class="form-control ${ltr}"  >
 </div>`;
   }
+  // core_admin/setting: the override notice sits in the label, before a warning.
+  const override = view.forced?.has(input) ? `\n                    <div class="alert alert-info">Defined in config.php</div>` : "";
   const desc = s.description ? `<p>${esc(s.description)}</p>\n` : "";
   const dependent = s.dependent
     ? `\n        <div class="form-dependenton mb-4 text-muted">This setting may be hidden, based on the value of <strong>percipio | authenticationmethod</strong>.</div>`
@@ -55,7 +59,7 @@ ${opts}
   return `<div class="form-item row" id="admin-${s.name}">
     <div class="form-label col-sm-3 text-sm-end">
             <label for="id_${input}">
-                ${esc(s.label)}${warning}
+                ${esc(s.label)}${override}${warning}
             </label>
         <span class="form-shortname d-block small text-muted">${esc(shortnameLabel(s))}</span>
     </div>

@@ -1,5 +1,5 @@
 // Web services admin pages: protocols table, external services tables, overview, service edit/users/functions.
-import type { DoubleService } from "../state";
+import { coreConfig, DoubleService } from "../state";
 import { RenderCtx, bs, esc, page, vinfo } from "./layout";
 
 export const PROTOCOLS: [string, string][] = [
@@ -108,7 +108,7 @@ export function servicesTables(ctx: RenderCtx): string {
 
 export function overviewTable(ctx: RenderCtx): string {
   const b = bs(ctx);
-  const ws = ctx.state.config.enablewebservices === "1";
+  const ws = coreConfig(ctx.state, "enablewebservices") === "1";
   const protos = enabledProtocols(ctx);
   const protoCell = protos.length ? protos.map((p) => `${p}<br />`).join("") : `<span class="badge bg-danger text-white">None</span>`;
   return `<h3 class="main">Allow an external system to control Moodle</h3><br />The following steps help you to set up the Moodle web services to allow an external system to interact with Moodle. This includes setting up a token (security key) authentication method.<br /><br /><div class="table-responsive"><table class="${b.tableClass(

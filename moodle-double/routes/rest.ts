@@ -1,7 +1,7 @@
 // webservice/rest/server.php, login/token.php and lib/ajax/service.php.
 import express from "express";
 import type { Express, Request, Response } from "express";
-import type { DoubleState, DoubleToken, DoubleUser } from "../state";
+import { coreConfig, DoubleState, DoubleToken, DoubleUser } from "../state";
 import { phpJson } from "../render/layout";
 import { DoubleContext, cookie, param } from "./common";
 import { SESSION_COOKIE } from "../sessions";
@@ -117,7 +117,7 @@ export function addressInSubnet(addr: string, subnets: string): boolean {
 
 function restEnabled(state: DoubleState): boolean {
   const protos = (state.config.webserviceprotocols ?? "").split(",");
-  return state.config.enablewebservices === "1" && protos.includes("rest");
+  return coreConfig(state, "enablewebservices") === "1" && protos.includes("rest");
 }
 
 function siteInfo(d: DoubleContext, user: DoubleUser, functions: string[], downloadfiles: boolean, uploadfiles: boolean) {
@@ -259,7 +259,7 @@ function loginToken(d: DoubleContext, req: Request, res: Response): void {
   });
   const fail = (error: string, errorcode: string) =>
     res.send(phpJson({ error, errorcode, stacktrace: null, debuginfo: null, reproductionlink: null }));
-  if (st.config.enablewebservices !== "1") return void fail("Web services must be enabled in Advanced features.", "enablewsdescription");
+  if (coreConfig(st, "enablewebservices") !== "1") return void fail("Web services must be enabled in Advanced features.", "enablewsdescription");
   const username = (param(req, "username") ?? "").trim().toLowerCase();
   const password = param(req, "password") ?? "";
   const shortname = param(req, "service") ?? "moodle_mobile_app";

@@ -7,8 +7,14 @@ import { PROTOCOLS } from "../render/webservice";
 import { DoubleContext, errorHtml, html, param, redirect, renderCtx, requireAdmin, sesskeyOk } from "./common";
 import type { Session } from "../sessions";
 
+/** The value set in config.php, if any. */
+export function forcedSetting(state: DoubleState, s: SettingDef): string | undefined {
+  return s.plugin ? state.forced?.pluginConfig?.[s.plugin]?.[s.name] : state.forced?.config?.[s.name];
+}
+
+/** The effective value: config.php wins over the stored one (get_config / $CFG). */
 export function readSetting(state: DoubleState, s: SettingDef): string | undefined {
-  return s.plugin ? state.pluginConfig[s.plugin]?.[s.name] : state.config[s.name];
+  return forcedSetting(state, s) ?? (s.plugin ? state.pluginConfig[s.plugin]?.[s.name] : state.config[s.name]);
 }
 
 function writeSetting(state: DoubleState, s: SettingDef, value: string): void {
@@ -30,10 +36,12 @@ function storedValues(d: DoubleContext, section: SectionDef): Record<string, str
 }
 
 function render(d: DoubleContext, res: Response, s: Session, section: SectionDef, view: Partial<SettingsView>): void {
+  const forced = new Set(section.settings.filter((x) => forcedSetting(d.store.state, x) !== undefined).map(inputName));
   const full: SettingsView = {
     values: { ...storedValues(d, section), ...(view.values ?? {}) },
     errors: view.errors ?? {},
     errorAlert: view.errorAlert ?? false,
+    forced,
   };
   html(res, 200, settingsPage(renderCtx(d, s), section, full));
 }

@@ -14,6 +14,12 @@ export interface AdminSettingsPage {
   errors: Record<string, string[]>;
   /** Select settings whose stored value is not an option: setting name -> stored value ("Invalid current value: foo"). */
   invalidCurrent: Record<string, string>;
+  /**
+   * Settings defined in config.php: Moodle shows their forced value with an info notice in the label
+   * ("Defined in config.php", format_admin_setting's override) and answers a write with the usual 303
+   * while the value stays. Found by the notice's place and class, not its (translated) words.
+   */
+  forced: string[];
 }
 
 export function parseAdminSettingsPage(html: string): AdminSettingsPage {
@@ -47,9 +53,11 @@ export function parseAdminSettingsPage(html: string): AdminSettingsPage {
 
   const errors: Record<string, string[]> = {};
   const invalidCurrent: Record<string, string> = {};
+  const forced: string[] = [];
   $('div[id^="admin-"]').each((_, el) => {
     const d = $(el);
     const setting = d.attr("id")!.slice("admin-".length);
+    if (d.find(".form-label .alert-info").length) forced.push(setting);
     const msgs = d.find("span.error").toArray().map((s) => clean($(s).text())).filter(Boolean);
     if (msgs.length) errors[setting] = msgs;
     const m = /Invalid current value:\s*(.*)$/.exec(clean(d.find("label").text()));
@@ -66,5 +74,6 @@ export function parseAdminSettingsPage(html: string): AdminSettingsPage {
     someNotChanged: alerts.some((t) => t.includes("Some settings were not changed")),
     errors,
     invalidCurrent,
+    forced,
   };
 }

@@ -1,12 +1,20 @@
 // Shared helpers for the HTML parsers. Parsers are pure (html -> data) and select by ids, names,
 // attributes and document structure only: Moodle 4.5 (Bootstrap 4) and 5.0 (Bootstrap 5) differ in
 // styling classes, so those are never relied on (the one exception, dimmed_text, is Moodle's own).
-import * as cheerio from "cheerio";
+import * as path from "path";
+import type * as cheerio from "cheerio";
 
 export type Doc = cheerio.CheerioAPI;
 
+/**
+ * cheerio's load() (parse5, as `import { load } from "cheerio"`), taken from the module that defines
+ * it: cheerio's main module also loads undici and the stream decoders behind fromURL(), about 9 MB in
+ * every provider process, none of which parsing a string needs.
+ */
+const { load: parse } = require(path.join(path.dirname(require.resolve("cheerio")), "load-parse.js")) as Pick<typeof cheerio, "load">;
+
 export function load(html: string): Doc {
-  return cheerio.load(html);
+  return parse(html);
 }
 
 /** Collapses whitespace the templates put around texts. */

@@ -14,8 +14,9 @@ const shape = {
 };
 const INPUT_KEYS = [...CONNECTION_KEYS, "shortname", "tokenUser", "enabled", "userAllowed"];
 
+/** Right before a write: the service's pages read since the last write to them will do. */
 async function serviceOrFail(moodle: MoodleAdmin, shortname: string) {
-  const service = await moodle.findService({ shortname });
+  const service = await moodle.findService({ shortname }, true);
   if (!service) {
     throw new Error(
       `Moodle has no external service with shortname '${shortname}'. Install the mod_percipio plugin ` +
@@ -25,13 +26,16 @@ async function serviceOrFail(moodle: MoodleAdmin, shortname: string) {
   return service;
 }
 
-/** The service by the id this resource recorded (one page read), else by shortname. */
-async function liveService(moodle: MoodleAdmin, props: Record<string, any>): Promise<ExternalService | undefined> {
+/**
+ * The service by the id this resource recorded (one page read), else by shortname. `reuse` right
+ * before a write: pages read since the last write to them will do.
+ */
+async function liveService(moodle: MoodleAdmin, props: Record<string, any>, reuse = false): Promise<ExternalService | undefined> {
   if (typeof props.serviceId === "number") {
-    const service = await moodle.getService(props.serviceId);
+    const service = await moodle.getService(props.serviceId, reuse);
     if (service && service.shortname === props.shortname) return service;
   }
-  return moodle.findService({ shortname: props.shortname });
+  return moodle.findService({ shortname: props.shortname }, reuse);
 }
 
 /** Whether the token user may use the service: always for "All users", else when authorised. */
@@ -107,7 +111,7 @@ export const externalService: pulumi.dynamic.ResourceProvider = {
   // Undoes only what this resource did: removes the users it authorised, re-disables a service it enabled.
   async delete(_id, props) {
     const moodle = moodleFor(connectionOf(props));
-    const service = await liveService(moodle, props);
+    const service = await liveService(moodle, props, true);
     if (!service) return;
     if (service.restrictedUsers) {
       for (const id of (props.authorisedUserIds ?? []) as number[]) await moodle.deauthoriseUser(service.id, id);

@@ -35,8 +35,7 @@ export const restProtocol: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(_id, props) {
-    if (props.enabledBefore === false && (await isEnabled(props))) {
-      await moodleFor(connectionOf(props)).setProtocolEnabled(props.protocol, false);
-    }
+    // The client reads first (a page read since the last write to it will do) and toggles only when enabled.
+    if (props.enabledBefore === false) await moodleFor(connectionOf(props)).setProtocolEnabled(props.protocol, false);
   },
 };

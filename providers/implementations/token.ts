@@ -189,7 +189,8 @@ export const token: pulumi.dynamic.ResourceProvider = {
 
   async create(inputs) {
     const moodle = moodleFor(connectionOf(inputs));
-    const service = await moodle.findService({ shortname: inputs.serviceShortname });
+    // Right before the token write: the service's pages read since the last write to them will do.
+    const service = await moodle.findService({ shortname: inputs.serviceShortname }, true);
     if (!service) throw new Error(`Moodle has no external service with shortname '${inputs.serviceShortname}' (moodle:serviceShortname).`);
     const userId = await moodle.userIdFor(inputs.tokenUser);
     const moodleName = moodleTokenName(inputs);
@@ -246,6 +247,7 @@ export const token: pulumi.dynamic.ResourceProvider = {
   async delete(id, props) {
     const moodle = moodleFor(connectionOf(props));
     if (props.adopted) return; // not ours to delete: it was made by hand
-    if ((await moodle.listTokens()).some((t) => String(t.id) === id)) await moodle.deleteToken(Number(id));
+    // Right before the write: a list read since the last token write (the refresh's) will do.
+    if ((await moodle.listTokens(true)).some((t) => String(t.id) === id)) await moodle.deleteToken(Number(id));
   },
 };

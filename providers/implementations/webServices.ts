@@ -50,9 +50,7 @@ export const webServices: pulumi.dynamic.ResourceProvider = {
 
   // Puts back what was there before the stack: never switches off web services it found on.
   async delete(_id, props) {
-    const moodle = moodleFor(connectionOf(props));
-    if (props.enabledBefore === false && (await moodle.webServicesEnabled())) {
-      await moodle.setWebServicesEnabled(false);
-    }
+    // The client reads first (a page read since the last write to it will do) and writes only when on.
+    if (props.enabledBefore === false) await moodleFor(connectionOf(props)).setWebServicesEnabled(false);
   },
 };

@@ -325,6 +325,27 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
     }
   });
 
+  doubleTest(`refuses to change a setting defined in config.php, naming it, and writes nothing${doubleNote}`, async () => {
+    const ctl = t.control!;
+    ctl.patchState({ forced: { config: { enablewebservices: "0" }, pluginConfig: { percipio: { clientid: "from_config" } } } });
+    try {
+      const fresh = new MoodleClient(t.conn, fast);
+      ctl.clearRequests();
+      const ws = await fresh.setWebServicesEnabled(true).catch((e: unknown) => e);
+      expect(ws).toBeInstanceOf(MoodleError);
+      expect((ws as Error).message).toMatch(/enablewebservices is defined in Moodle's config\.php/);
+      const plugin = await fresh.setPluginSettings({ clientid: "abc_DEF-123", scope: "api" }).catch((e: unknown) => e);
+      expect(plugin).toBeInstanceOf(MoodleError);
+      expect((plugin as Error).message).toMatch(/clientid is defined in Moodle's config\.php/);
+      expect(ctl.requests().filter((r) => r.method === "POST" && r.path.startsWith("/admin/"))).toEqual([]);
+      // Settings that are not forced are written as usual, and no read-back is needed to trust the 303.
+      await fresh.setPluginSettings({ scope: "api" });
+      expect((await fresh.pluginSettings()).scope).toBe("api");
+    } finally {
+      ctl.patchState({ forced: null });
+    }
+  });
+
   doubleTest(`names a forced password change instead of failing obscurely${doubleNote}`, async () => {
     const ctl = t.control!;
     const users = (ctl.state() as { users: { id: number; forcePasswordChange?: boolean }[] }).users;

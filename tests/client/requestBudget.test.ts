@@ -21,12 +21,28 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     return t.control!.requests().map((r) => `${r.method} ${r.path}`);
   }
 
-  test("login goes straight to the dashboard (no testsession hop); its footer answers the version check", async () => {
+  test("login is the form and the POST (its redirect says success); the first page read gives the sesskey and answers the version check", async () => {
     const log = await count((c) => c.webServicesEnabled());
-    expect(log).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /my/", "GET /admin/settings.php?section=optionalsubsystems"]);
+    expect(log).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
   });
 
-  test("enable web services as a provider does (read, set): one read, the POST, one read-back", async () => {
+  test("a write before any page read reads the dashboard once for the sesskey", async () => {
+    const log = await count(async (c) => {
+      await c.deleteToken(999);
+      await c.deleteToken(998);
+    });
+    expect(log).toEqual([
+      "GET /login/index.php",
+      "POST /login/index.php",
+      "GET /my/",
+      "POST /admin/webservice/tokens.php",
+      "GET /admin/webservice/tokens.php",
+      "POST /admin/webservice/tokens.php",
+      "GET /admin/webservice/tokens.php",
+    ]);
+  });
+
+  test("enable web services as a provider does (read, set): one read, the POST (a forced setting is seen in the read)", async () => {
     const log = await count(async (c) => {
       await c.session();
       await c.version();
@@ -36,7 +52,6 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     expect(log.slice(2).filter((l) => l.includes("optionalsubsystems"))).toEqual([
       "GET /admin/settings.php?section=optionalsubsystems",
       "POST /admin/settings.php?section=optionalsubsystems",
-      "GET /admin/settings.php?section=optionalsubsystems",
     ]);
   });
 
@@ -67,12 +82,12 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     expect(await c.findService({ shortname: "renamed" })).toMatchObject({ id: percipio!.id });
   });
 
-  test("saving Percipio settings as a provider does (read, set): one read, the POST, one read-back", async () => {
+  test("saving Percipio settings as a provider does (read, set): one read, the POST (a forced setting is seen in the read)", async () => {
     const log = await count(async (c) => {
       await c.pluginSettings();
       await c.setPluginSettings({ clientid: "abc_DEF-123" });
     });
-    expect(log.filter((l) => l.includes("modsettingpercipio"))).toHaveLength(3);
+    expect(log.filter((l) => l.includes("modsettingpercipio"))).toHaveLength(2);
   });
 
   test("create a token as the provider does (find the service, list, create): no token form read, no second list before the POST", async () => {
@@ -95,6 +110,37 @@ describe("HTTP request budget per operation (double 5.0)", () => {
     });
     expect(log.filter((l) => l.includes("optionalsubsystems"))).toHaveLength(1);
     expect(log.filter((l) => l.includes("modsettingpercipio"))).toHaveLength(2);
+  });
+
+  test("a write forgets only the pages it can change: the check before another write still reuses its page", async () => {
+    const log = await count(async (c) => {
+      await c.webServicesEnabled();
+      await c.pluginSettings();
+      expect(await c.findService({ shortname: "Percipio-API" })).toBeDefined();
+      await c.setProtocolEnabled("rest", true);
+      await c.setWebServicesEnabled(true);
+      await c.setPluginSettings({ clientid: "abc_DEF-123" });
+      // The service lookup right before a write (the provider's create) reuses the form read above.
+      expect(await c.findService({ shortname: "Percipio-API" }, true)).toMatchObject({ enabled: true });
+    });
+    expect(log.filter((l) => l === "GET /admin/settings.php?section=optionalsubsystems")).toHaveLength(1);
+    expect(log.filter((l) => l === "GET /admin/settings.php?section=modsettingpercipio")).toHaveLength(1);
+    expect(log.filter((l) => l.startsWith("GET /admin/webservice/service.php"))).toHaveLength(1);
+  });
+
+  test("a write forgets the pages it changes: the check before the next write reads them again", async () => {
+    const log = await count(async (c) => {
+      await c.webServicesEnabled();
+      await c.setWebServicesEnabled(true);
+      await c.setWebServicesEnabled(false);
+      const service = await c.findService({ shortname: "Percipio-API" });
+      await c.setServiceEnabled(service!.id, false);
+      expect(await c.findService({ shortname: "Percipio-API" }, true)).toMatchObject({ enabled: false });
+    });
+    expect(log.filter((l) => l === "POST /admin/settings.php?section=optionalsubsystems")).toHaveLength(2);
+    // Read, then (after each POST) read again before the next write: no page outlives a write to it.
+    expect(log.filter((l) => l === "GET /admin/settings.php?section=optionalsubsystems").length).toBeGreaterThanOrEqual(2);
+    expect(log.filter((l) => l === "GET /admin/webservice/service.php?id=3").length).toBeGreaterThanOrEqual(2);
   });
 
   test("plain reads always go to Moodle: a change behind the client's back is seen", async () => {

@@ -49,6 +49,26 @@ describe("moodle double: admin settings, protocols, services", () => {
     expect(ctx.d.control.state().config.enablewebservices).toBe("0");
   });
 
+  // Moodle's format_admin_setting(): a setting in $CFG->config_php_settings (core) or
+  // $CFG->forced_plugin_settings (plugins) gets the "Defined in config.php" alert-info in its label
+  // (core_admin/setting template); the page shows the forced value; admin_write_settings() still
+  // stores a posted value and answers 303, but the effective value stays the forced one.
+  test("a setting forced in config.php: shown with 'Defined in config.php', a POST is a silent 303 that changes nothing", async () => {
+    ctx.d.control.patchState({ forced: { config: { enablewebservices: "0" }, pluginConfig: { percipio: { clientid: "from_config" } } } });
+    const page = $((await ctx.b.get("/admin/settings.php?section=optionalsubsystems")).body);
+    expect(page("div#admin-enablewebservices label .alert-info").text().trim()).toBe("Defined in config.php");
+    expect(page("div#admin-usecomments .alert-info").length).toBe(0);
+    const r = await save({ section: "optionalsubsystems", s__enablewebservices: "1" });
+    expect(r.status).toBe(303);
+    const after = $((await ctx.b.get(r.location!)).body);
+    expect(after("#id_s__enablewebservices").attr("checked")).toBeUndefined();
+    expect(after(".alert-success").length).toBe(0);
+    const plugin = $((await ctx.b.get("/admin/settings.php?section=modsettingpercipio")).body);
+    expect(plugin("div#admin-clientid label .alert-info").text().trim()).toBe("Defined in config.php");
+    expect(plugin("#id_s_percipio_clientid").attr("value")).toBe("from_config");
+    expect(plugin("div#admin-clientsecret .alert-info").length).toBe(0);
+  });
+
   test("protocols: enable via GET link, read back; wrong sesskey is a silent 303 with no change", async () => {
     expect(ctx.d.control.state().config.webserviceprotocols).toBeUndefined();
     const bad = await ctx.b.get("/admin/webservice/protocols.php?sesskey=WRONGWRONG&action=enable&webservice=rest");

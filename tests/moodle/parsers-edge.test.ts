@@ -214,6 +214,19 @@ describe("admin settings form", () => {
     expect(p.errors).toEqual({});
     expect(p.invalidCurrent).toEqual({ b: "foo" });
   });
+
+  test("a setting defined in config.php is known by the info notice in its label (core_admin/setting's override), in any language", () => {
+    for (const v of VERSIONS) {
+      // The recorded pages have nothing forced.
+      expect(parseAdminSettingsPage(page(v, "b1-optionalsubsystems.html")).forced).toEqual([]);
+      expect(parseAdminSettingsPage(page(v, "p22-percipio-settings.html")).forced).toEqual([]);
+      const forced = edited(v, "b1-optionalsubsystems.html", ($) => {
+        $("div#admin-enablewebservices label").append('<div class="alert alert-info">In der config.php festgelegt</div>');
+        $("div#admin-usecomments label").append('<div class="alert alert-warning">a warning is not an override</div>');
+      });
+      expect(parseAdminSettingsPage(forced).forced).toEqual(["enablewebservices"]);
+    }
+  });
 });
 
 describe("common helpers", () => {

@@ -8,6 +8,8 @@ import { configure, explained, UNKNOWN, withHints } from "../../providers/implem
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
 import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
+import { restProtocol } from "../../providers/implementations/restProtocol";
+import { externalService } from "../../providers/implementations/externalService";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
 import { connectionTo, tokenInputsFor } from "./inputs";
 
@@ -44,6 +46,28 @@ beforeEach(() => {
   clearClientCache();
   percipio.requests.length = 0;
   jest.restoreAllMocks();
+});
+
+describe("destroy after a refresh (one provider process)", () => {
+  test("each delete decides on the page the refresh just read: only the token and protocol read-backs go to Moodle again", async () => {
+    const conn = connection();
+    const ws = await webServices.create!({ ...conn, enabled: true });
+    const rest = await restProtocol.create!({ ...conn, protocol: "rest", enabled: true });
+    const svc = await externalService.create!({ ...conn, shortname: "Percipio-API", tokenUser: "admin", enabled: true, userAllowed: true });
+    const tok = await token.create!(tokenInputs());
+    clearClientCache(); // a new run: a new provider process
+    for (const [p, r] of [[webServices, ws], [restProtocol, rest], [externalService, svc], [token, tok]] as const) await p.read!(r.id, r.outs);
+    moodle.control.clearRequests();
+    await token.delete!(tok.id, tok.outs);
+    await externalService.delete!(svc.id, svc.outs);
+    await restProtocol.delete!(rest.id, rest.outs);
+    await webServices.delete!(ws.id, ws.outs);
+    const gets = moodle.control.requests().filter((r) => r.method === "GET" && !r.path.startsWith("/admin/webservice/protocols.php"));
+    expect(gets.map((r) => r.path)).toEqual(["/admin/webservice/tokens.php", "/admin/settings.php?section=webserviceprotocols"]);
+    expect(state().tokens).toEqual([]);
+    expect(state().config.webserviceprotocols).toBe("");
+    expect(state().config.enablewebservices).toBe("0");
+  });
 });
 
 describe("token generations", () => {
