@@ -1,0 +1,147 @@
+// Which of several tokens in Moodle is this stack's: a site holds tokens of other users, services,
+// IP restrictions and dates, often with similar names, and the token provider must act only on the
+// one it made (or was told to adopt). Called directly against the Moodle double.
+import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import { clearClientCache } from "../../moodle/client";
+import { moodleTokenName, token } from "../../providers/implementations/token";
+import { tokenInputsFor } from "./inputs";
+
+let moodle: MoodleDouble;
+const state = () => moodle.control.state() as any;
+const tokenInputs = (overrides: Record<string, unknown> = {}) => tokenInputsFor(moodle.url, overrides);
+const DAY = 86_400;
+const now = () => Math.floor(Date.now() / 1000);
+const percipioServiceId = () => state().services.find((s: any) => s.shortname === "Percipio-API").id;
+const mobileServiceId = () => state().services.find((s: any) => s.shortname !== "Percipio-API").id;
+/** A token someone else made, with the double's defaults for what the case does not set. */
+const handMade = (fields: Record<string, unknown>) => ({
+  token: "f".repeat(31) + String(state().tokens.length),
+  userId: 2,
+  serviceId: percipioServiceId(),
+  iprestriction: "",
+  validuntil: 0,
+  lastaccess: 0,
+  creatorId: 2,
+  timecreated: now() - DAY,
+  ...fields,
+});
+function addTokens(...tokens: Record<string, unknown>[]) {
+  let id = 900;
+  moodle.control.patchState({ tokens: [...state().tokens, ...tokens.map((t) => handMade({ id: id++, ...t }))] });
+  clearClientCache();
+}
+
+beforeAll(async () => {
+  moodle = await startMoodleDouble({ control: true });
+  // A second user, so a token can belong to someone else.
+  moodle.control.patchState({ users: [...state().users, { ...state().users.find((u: any) => u.id === 2), id: 7, username: "manager", email: "m@example.com", siteAdmin: false }] });
+});
+afterAll(() => moodle.stop());
+beforeEach(() => {
+  moodle.control.reset();
+  moodle.control.patchState({ users: [...state().users.filter((u: any) => u.id !== 7), { ...state().users.find((u: any) => u.id === 2), id: 7, username: "manager", email: "m@example.com", siteAdmin: false }] });
+  clearClientCache();
+});
+
+describe("a same-named token found at create", () => {
+  const inputs = async () => (await token.check!({}, tokenInputs({ ipRestriction: "10.0.0.0/8", validUntil: "2040-01-01" }))).inputs;
+  const ourName = async () => moodleTokenName(await inputs());
+  const attributes = async () => ({ name: await ourName(), iprestriction: "10.0.0.0/8", validuntil: Math.floor(Date.parse("2040-01-01T00:00:00Z") / 1000) });
+
+  it("with exactly our attributes and never used is ours from an interrupted run: replaced", async () => {
+    addTokens(await attributes());
+    const created = await token.create(await inputs());
+    expect(state().tokens.map((t: any) => t.id)).toEqual([Number(created.id)]);
+  });
+
+  it.each([
+    ["another service", async () => ({ serviceId: mobileServiceId() })],
+    ["another user", async () => ({ userId: 7 })],
+    ["another IP restriction", async () => ({ iprestriction: "192.168.0.0/16" })],
+    ["another valid-until", async () => ({ validuntil: Math.floor(Date.parse("2039-01-01T00:00:00Z") / 1000) })],
+  ])("with %s is not ours: left alone", async (_what, differing) => {
+    addTokens({ ...(await attributes()), ...(await differing()) });
+    const before = state().tokens.map((t: any) => t.id);
+    const outcome = await token.create(await inputs()).then(
+      (created) => ({ created }),
+      (error: Error) => ({ error }),
+    );
+    // Either it is refused, or (when Moodle does not call it a clash: another user or service) a
+    // token of ours is made beside it; the other token is never deleted.
+    expect(state().tokens.map((t: any) => t.id)).toEqual(expect.arrayContaining(before));
+    if ("error" in outcome) expect(outcome.error.message).toMatch(/cannot prove it made/);
+  });
+});
+
+describe("adopting a hand-made token", () => {
+  const adopt = (overrides: Record<string, unknown> = {}) => tokenInputs({ name: "skillsoft", adoptExisting: true, ...overrides });
+
+  it("takes the one of the configured user on the configured service, whatever others share its name", async () => {
+    addTokens({ name: "skillsoft", serviceId: mobileServiceId() }, { name: "skillsoft", userId: 7 }, { name: "skillsoft" }, { name: "skillsoft-2" });
+    const adopted = await token.create(adopt());
+    expect(adopted.id).toBe("902");
+    expect(adopted.outs).toMatchObject({ adopted: true, token: "", moodleName: "skillsoft" });
+  });
+
+  it("refuses when two of the user's tokens on the service share the name", async () => {
+    addTokens({ name: "skillsoft" }, { name: "skillsoft" });
+    await expect(token.create(adopt())).rejects.toThrow("Moodle has 2 tokens named 'skillsoft'");
+  });
+
+  it("refuses when the only one belongs to another user", async () => {
+    addTokens({ name: "skillsoft", userId: 7 });
+    await expect(token.create(adopt())).rejects.toThrow("Moodle has 0 tokens named 'skillsoft'");
+  });
+});
+
+describe("read and delete act on the token with the recorded id only", () => {
+  it("read finds it among others, reports it gone once deleted, and delete leaves the others", async () => {
+    const created = await token.create((await token.check!({}, tokenInputs())).inputs);
+    addTokens({ name: created.outs.moodleName, userId: 7 }, { name: "other" });
+    const read = await token.read!(created.id, created.outs);
+    expect(read.id).toBe(created.id);
+    expect(read.props.moodleName).toBe(created.outs.moodleName);
+
+    await token.delete!(created.id, created.outs);
+    expect(state().tokens.map((t: any) => t.id).sort()).toEqual([900, 901]);
+    expect(await token.read!(created.id, created.outs)).toEqual({ id: "", props: {} });
+  });
+
+  it("delete of a token someone already deleted writes nothing", async () => {
+    const created = await token.create((await token.check!({}, tokenInputs())).inputs);
+    moodle.control.patchState({ tokens: [] });
+    addTokens({ name: "other" });
+    moodle.control.clearRequests();
+    await token.delete!(created.id, created.outs);
+    expect(moodle.control.requests().filter((r) => r.method === "POST" && !r.path.startsWith("/login/"))).toEqual([]);
+    expect(state().tokens.map((t: any) => t.id)).toEqual([900]);
+  });
+
+  it("an adopted token is never deleted", async () => {
+    addTokens({ name: "skillsoft" });
+    const adopted = await token.create(tokenInputs({ name: "skillsoft", adoptExisting: true }));
+    await token.delete!(adopted.id, adopted.outs);
+    expect(state().tokens.map((t: any) => t.id)).toEqual([900]);
+  });
+});
+
+describe("the name's fingerprint", () => {
+  it("changes with each identifying input, and with the generation and rolling validity", () => {
+    const base = tokenInputs();
+    const names = [
+      base,
+      { ...base, tokenUser: "manager" },
+      { ...base, serviceShortname: "Other-API" },
+      { ...base, ipRestriction: "10.0.0.1" },
+      { ...base, validUntil: "2040-01-01" },
+      { ...base, rotation: "2" },
+      { ...base, generation: 1 },
+      { ...base, validDays: 90 },
+      { ...base, validDays: 60 },
+    ].map(moodleTokenName);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^percipio-unit-[0-9a-f]{6}$/);
+    expect(moodleTokenName({ ...base, generation: 0 })).toBe(names[0]);
+    expect(moodleTokenName({ ...base, adoptExisting: true })).toBe("percipio-unit");
+  });
+});
