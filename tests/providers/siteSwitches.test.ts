@@ -131,3 +131,37 @@ describe("protocol switch", () => {
     expect(result.failures?.map((f) => f.property)).toEqual(["protocol"]);
   });
 });
+
+describe("the connection a resource's inputs describe", () => {
+  const inputs = (overrides: Record<string, unknown> = {}) => ({ ...connectionTo(moodle.url), enabled: true, ...overrides });
+  afterEach(() => moodle.control.clearFaults());
+
+  it("requestTimeoutSeconds is seconds: a page answered within it is read, a slower answer is given up and retried", async () => {
+    moodle.control.injectFault({ path: "/admin/settings.php", kind: "latency", ms: 300, times: 1 });
+    await expect(webServices.read!("enablewebservices", inputs({ requestTimeoutSeconds: 2 }))).resolves.toMatchObject({ props: { enabled: false } });
+
+    clearClientCache();
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    try {
+      moodle.control.injectFault({ path: "/admin/settings.php", kind: "latency", ms: 2500, times: 1 });
+      await expect(webServices.read!("enablewebservices", inputs({ requestTimeoutSeconds: 1 }))).resolves.toMatchObject({ props: { enabled: false } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.join("\n")).toMatch(/no answer within 1000 ms/);
+  });
+
+  it("retries are shown on stderr as they happen, other client lines are not", async () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(console, "error").mockImplementation((line: string) => void lines.push(line));
+    try {
+      moodle.control.injectFault({ path: "/admin/settings.php", kind: "status", status: 503, times: 1 });
+      await webServices.read!("enablewebservices", inputs());
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((l) => l.startsWith("[moodle] retrying "))).toBe(true);
+  });
+});
