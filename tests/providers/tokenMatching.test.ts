@@ -3,7 +3,7 @@
 // one it made (or was told to adopt). Called directly against the Moodle double.
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { moodleTokenName, token } from "../../providers/implementations/token";
+import { moodleTokenName, renewalDue, token } from "../../providers/implementations/token";
 import { tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;
@@ -48,10 +48,26 @@ describe("a same-named token found at create", () => {
   const ourName = async () => moodleTokenName(await inputs());
   const attributes = async () => ({ name: await ourName(), iprestriction: "10.0.0.0/8", validuntil: Math.floor(Date.parse("2040-01-01T00:00:00Z") / 1000) });
 
-  it("with exactly our attributes and never used is ours from an interrupted run: replaced", async () => {
-    addTokens(await attributes());
+  it("with exactly our attributes and never used is ours from an interrupted run: replaced, and only it", async () => {
+    addTokens(await attributes(), { name: "someone-elses", lastaccess: now() });
     const created = await token.create(await inputs());
-    expect(state().tokens.map((t: any) => t.id)).toEqual([Number(created.id)]);
+    expect(state().tokens.map((t: any) => t.id).sort((a: number, b: number) => a - b)).toEqual([Number(created.id), 901]);
+  });
+
+  it("used and dead since the start of today (fixed date) is a predecessor: the next generation's name is taken", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const fixed = (await token.check!({}, tokenInputs({ validUntil: today }))).inputs;
+    addTokens({ name: moodleTokenName(fixed), validuntil: Math.floor(Date.parse(`${today}T00:00:00Z`) / 1000), lastaccess: now() });
+    const created = await token.create(fixed);
+    expect(created.outs.generation).toBe(1);
+    expect(created.outs.moodleName).toBe(moodleTokenName({ ...fixed, generation: 1 }));
+  });
+
+  it("used and valid until tomorrow is alive and not ours: the run stops", async () => {
+    const tomorrow = new Date(Date.now() + DAY * 1000).toISOString().slice(0, 10);
+    const fixed = (await token.check!({}, tokenInputs({ validUntil: tomorrow }))).inputs;
+    addTokens({ name: moodleTokenName(fixed), validuntil: Math.floor(Date.parse(`${tomorrow}T00:00:00Z`) / 1000), lastaccess: now() });
+    await expect(token.create(fixed)).rejects.toThrow(/cannot prove it made/);
   });
 
   it.each([
@@ -143,5 +159,25 @@ describe("the name's fingerprint", () => {
     for (const n of names) expect(n).toMatch(/^percipio-unit-[0-9a-f]{6}$/);
     expect(moodleTokenName({ ...base, generation: 0 })).toBe(names[0]);
     expect(moodleTokenName({ ...base, adoptExisting: true })).toBe("percipio-unit");
+  });
+});
+
+describe("when a rolling token is due for renewal", () => {
+  const day = (offset: number) => new Date(Date.now() + offset * DAY * 1000).toISOString().slice(0, 10);
+  const rolling = { validDays: 90, renewBeforeDays: 10 };
+
+  it("from renewBeforeDays before its valid-until day (14 when unset), not a day earlier", () => {
+    expect(renewalDue(day(10), rolling)).toBe(true);
+    expect(renewalDue(day(11), rolling)).toBe(false);
+    expect(renewalDue(day(-3), rolling)).toBe(true);
+    expect(renewalDue(day(14), { validDays: 90 })).toBe(true);
+    expect(renewalDue(day(15), { validDays: 90 })).toBe(false);
+  });
+
+  it("never for a fixed date, an adopted token, or a token without a valid-until", () => {
+    expect(renewalDue(day(1), { validDays: 0, renewBeforeDays: 10 })).toBe(false);
+    expect(renewalDue(day(1), { ...rolling, adoptExisting: true })).toBe(false);
+    expect(renewalDue("", rolling)).toBe(false);
+    expect(renewalDue(undefined, rolling)).toBe(false);
   });
 });
