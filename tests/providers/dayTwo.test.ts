@@ -273,6 +273,14 @@ describe("errors as users see them", () => {
     expect(explained(bug)).toBe(bug);
   });
 
+  it("a refusal our own code raises (a plain Error) is expected: same message, no stack trace", () => {
+    const refusal = new Error("Moodle has no external service with shortname 'X' (moodle:serviceShortname).");
+    const shown = explained(refusal) as Error;
+    expect(shown).not.toBe(refusal);
+    expect(shown.message).toBe(refusal.message);
+    expect(shown.stack).toBe("(expected error, no stack trace)");
+  });
+
   it("a private CA's certificate names moodle:caCertPath; nothing listening says nothing answers", () => {
     const tls = new MoodleTransportError("log in", "/login/index.php", "GET h: unable to verify the first certificate", { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" });
     expect((explained(tls) as Error).message).toMatch(/TLS verification of the site's certificate failed.*moodle:caCertPath/);

@@ -2,7 +2,8 @@
 // the Moodle double: input checks during previews, adoption, conflicts, and what delete leaves.
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { UNKNOWN } from "../../providers/implementations/common";
+import { z } from "zod";
+import { checkInputs, isUnknown, UNKNOWN } from "../../providers/implementations/common";
 import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
@@ -42,6 +43,14 @@ describe("check", () => {
       verifyCredentials: false,
     });
     expect(result.failures?.map((f) => f.property)).toEqual(["clientId", "oauthUrl"]);
+  });
+
+  it("skips a value with an unknown part (a list or object holding one) and joins several problems of one input", async () => {
+    expect(isUnknown(["known", UNKNOWN])).toBe(true);
+    expect(isUnknown({ a: "known", b: [UNKNOWN] })).toBe(true);
+    expect(isUnknown(["known", { a: 1 }])).toBe(false);
+    const result = checkInputs({ value: z.string().min(5).regex(/^[a-z]+$/) }, { value: "A1" });
+    expect(result.failures).toEqual([{ property: "value", reason: expect.stringMatching(/^.+; .+$/) }]);
   });
 });
 
