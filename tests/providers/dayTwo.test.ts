@@ -1,7 +1,7 @@
 // Day-two behaviours of the provider implementations, called directly against the Moodle double:
 // token generations, interrupted creates, the preflight, settings rollback and updates, and how
 // errors reach the user.
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../moodle-double";
 import { clearClientCache, MoodleClient } from "../../moodle/client";
 import { MoodleLoginError, MoodleTransportError } from "../../moodle/errors";
 import { configure, explained, UNKNOWN, withHints } from "../../providers/implementations/common";
@@ -10,8 +10,9 @@ import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
 import { restProtocol } from "../../providers/implementations/restProtocol";
 import { externalService } from "../../providers/implementations/externalService";
-import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
-import { connectionTo, tokenInputsFor } from "./inputs";
+import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
+import { sitePosts, useProviderDoubles } from "./doubles";
+import { connectionTo, settingsInputsFor, tokenInputsFor } from "./inputs";
 
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
 let moodle: MoodleDouble;
@@ -19,34 +20,10 @@ let percipio: PercipioOAuthDouble;
 const state = () => moodle.control.state() as any;
 const connection = () => connectionTo(moodle.url);
 const tokenInputs = (overrides: Record<string, unknown> = {}) => tokenInputsFor(moodle.url, overrides);
-const settingsInputs = (overrides: Record<string, unknown> = {}) => ({
-  ...connection(),
-  authenticationMethod: "oauth",
-  clientId: "abc_DEF-123",
-  clientSecret: CLIENT_SECRET,
-  organizationId: "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd",
-  oauthUrl: percipio.url,
-  apiUrl: "https://api.percipio.com",
-  scope: "",
-  verifyCredentials: true,
-  ...overrides,
-});
-const writes = () => moodle.control.requests().filter((r) => r.method === "POST" && !r.path.startsWith("/login/") && !r.path.startsWith("/lib/ajax/"));
+const settingsInputs = (overrides: Record<string, unknown> = {}) => settingsInputsFor(moodle.url, percipio.url, CLIENT_SECRET, overrides);
+const writes = () => sitePosts(moodle);
 
-beforeAll(async () => {
-  moodle = await startMoodleDouble({ control: true });
-  percipio = await startPercipioOAuthDouble({ clientId: "abc_DEF-123", clientSecret: CLIENT_SECRET });
-});
-afterAll(async () => {
-  await moodle.stop();
-  await percipio.stop();
-});
-beforeEach(() => {
-  moodle.control.reset();
-  clearClientCache();
-  percipio.requests.length = 0;
-  jest.restoreAllMocks();
-});
+useProviderDoubles((started) => ({ moodle, percipio } = started as Required<typeof started>), { clientId: "abc_DEF-123", clientSecret: CLIENT_SECRET });
 
 describe("destroy after a refresh (one provider process)", () => {
   test("each delete decides on the page the refresh just read: only the token and protocol read-backs go to Moodle again", async () => {

@@ -1,6 +1,6 @@
 // Provider implementations called directly (as the dynamic-provider process calls them) against
 // the Moodle double: input checks during previews, adoption, conflicts, and what delete leaves.
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { z } from "zod";
 import { checkInputs, isUnknown, UNKNOWN } from "../../providers/implementations/common";
@@ -8,6 +8,7 @@ import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
 import { externalService } from "../../providers/implementations/externalService";
+import { useProviderDoubles } from "./doubles";
 import { connectionTo, tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;
@@ -15,14 +16,7 @@ const connection = () => connectionTo(moodle.url);
 const tokenInputs = (overrides: Record<string, unknown> = {}) => tokenInputsFor(moodle.url, overrides);
 const tokens = () => (moodle.control.state() as any).tokens as { id: number; name: string; token: string }[];
 
-beforeAll(async () => {
-  moodle = await startMoodleDouble({ control: true });
-});
-afterAll(() => moodle.stop());
-beforeEach(() => {
-  moodle.control.reset();
-  clearClientCache();
-});
+useProviderDoubles((started) => ({ moodle } = started));
 
 describe("check", () => {
   it("accepts unknown values during a preview and validates the known ones", async () => {

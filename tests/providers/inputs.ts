@@ -20,3 +20,17 @@ export const tokenInputsFor = (moodleUrl: string, overrides: Record<string, unkn
   adoptExisting: false,
   ...overrides,
 });
+
+/** The plugin settings resource's inputs, with the client credentials a Percipio OAuth double at `oauthUrl` accepts. */
+export const settingsInputsFor = (moodleUrl: string, oauthUrl: string, clientSecret: string, overrides: Record<string, unknown> = {}) => ({
+  ...connectionTo(moodleUrl),
+  authenticationMethod: "oauth",
+  clientId: "abc_DEF-123",
+  clientSecret,
+  organizationId: "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd",
+  oauthUrl,
+  apiUrl: "https://api.percipio.com",
+  scope: "",
+  verifyCredentials: true,
+  ...overrides,
+});

@@ -1,20 +1,21 @@
 // Day-two details of the external service and plugin settings providers, and of when WebServices'
 // check runs the preflight: drift seen by read, what update and delete touch (and what they leave),
 // and which requests each costs. Called directly against the Moodle double.
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { externalService } from "../../providers/implementations/externalService";
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
 import { webServices } from "../../providers/implementations/webServices";
-import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
-import { connectionTo } from "./inputs";
+import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
+import { sitePosts, useProviderDoubles } from "./doubles";
+import { connectionTo, settingsInputsFor } from "./inputs";
 
 const CLIENT_SECRET = "s3cr3t_VALUE-2";
 let moodle: MoodleDouble;
 let percipio: PercipioOAuthDouble;
 const state = () => moodle.control.state() as any;
 const connection = () => connectionTo(moodle.url);
-const posts = () => moodle.control.requests().filter((r) => r.method === "POST" && !r.path.startsWith("/login/") && !r.path.startsWith("/lib/ajax/"));
+const posts = () => sitePosts(moodle);
 const percipioService = () => state().services.find((x: any) => x.shortname === "Percipio-API");
 const patchPercipioService = (fields: Record<string, unknown>) =>
   moodle.control.patchState({ services: state().services.map((x: any) => (x.shortname === "Percipio-API" ? { ...x, ...fields } : x)) });
@@ -24,19 +25,7 @@ const nextRun = () => {
   moodle.control.clearRequests();
 };
 
-beforeAll(async () => {
-  moodle = await startMoodleDouble({ control: true });
-  percipio = await startPercipioOAuthDouble({ clientId: "abc_DEF-123", clientSecret: CLIENT_SECRET });
-});
-afterAll(async () => {
-  await moodle.stop();
-  await percipio.stop();
-});
-beforeEach(() => {
-  moodle.control.reset();
-  clearClientCache();
-  percipio.requests.length = 0;
-});
+useProviderDoubles((started) => ({ moodle, percipio } = started as Required<typeof started>), { clientId: "abc_DEF-123", clientSecret: CLIENT_SECRET });
 
 describe("external service", () => {
   const inputs = (overrides: Record<string, unknown> = {}) => ({ ...connection(), shortname: "Percipio-API", tokenUser: "admin", enabled: true, userAllowed: true, ...overrides });
@@ -124,18 +113,7 @@ describe("external service", () => {
 });
 
 describe("plugin settings", () => {
-  const inputs = (overrides: Record<string, unknown> = {}) => ({
-    ...connection(),
-    authenticationMethod: "oauth",
-    clientId: "abc_DEF-123",
-    clientSecret: CLIENT_SECRET,
-    organizationId: "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd",
-    oauthUrl: percipio.url,
-    apiUrl: "https://api.percipio.com",
-    scope: "",
-    verifyCredentials: true,
-    ...overrides,
-  });
+  const inputs = (overrides: Record<string, unknown> = {}) => settingsInputsFor(moodle.url, percipio.url, CLIENT_SECRET, overrides);
   const plugin = () => state().pluginConfig.percipio;
 
   it("create answers with id 'percipio' and what it found; read shows a hand edit, and diff plans an update", async () => {

@@ -2,25 +2,19 @@
 // calls them, against the Moodle double: create records what it found, delete puts back only what
 // the stack changed, and other protocols are never touched. The engine suites prove the same
 // through Pulumi; this suite is the fast one mutation testing runs.
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { restProtocol } from "../../providers/implementations/restProtocol";
 import { webServices } from "../../providers/implementations/webServices";
+import { sitePosts, useProviderDoubles } from "./doubles";
 import { connectionTo } from "./inputs";
 
 let moodle: MoodleDouble;
 const config = () => (moodle.control.state() as any).config as Record<string, string | undefined>;
 const protocols = () => (config().webserviceprotocols ?? "").split(",").filter(Boolean);
-const posts = () => moodle.control.requests().filter((r) => r.method === "POST" && !r.path.startsWith("/login/"));
+const posts = () => sitePosts(moodle);
 
-beforeAll(async () => {
-  moodle = await startMoodleDouble({ control: true });
-});
-afterAll(() => moodle.stop());
-beforeEach(() => {
-  moodle.control.reset();
-  clearClientCache();
-});
+useProviderDoubles((started) => ({ moodle } = started));
 
 describe("web services switch", () => {
   const inputs = (enabled = true) => ({ ...connectionTo(moodle.url), enabled });

@@ -1,0 +1,37 @@
+// The doubles a provider suite calls against, started once per suite and reset before each test:
+// a Moodle double (with its control API) and, when asked, a Percipio OAuth double. Each test starts
+// from a fresh site and a fresh provider process (no cached client).
+import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import { clearClientCache } from "../../moodle/client";
+import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
+
+export interface SuiteDoubles {
+  moodle: MoodleDouble;
+  percipio?: PercipioOAuthDouble;
+}
+
+/** Registers the suite's hooks; `started` receives the doubles once they run (assign them to the suite's variables). */
+export function useProviderDoubles(started: (doubles: SuiteDoubles) => void, percipioCredentials?: { clientId: string; clientSecret: string }): void {
+  let doubles: SuiteDoubles | undefined;
+  beforeAll(async () => {
+    doubles = {
+      moodle: await startMoodleDouble({ control: true }),
+      percipio: percipioCredentials ? await startPercipioOAuthDouble(percipioCredentials) : undefined,
+    };
+    started(doubles);
+  });
+  afterAll(async () => {
+    await doubles?.moodle.stop();
+    await doubles?.percipio?.stop();
+  });
+  beforeEach(() => {
+    doubles!.moodle.control.reset();
+    clearClientCache();
+    if (doubles!.percipio) doubles!.percipio.requests.length = 0;
+    jest.restoreAllMocks();
+  });
+}
+
+/** The POSTs that change the site (not logins or AJAX lookups). */
+export const sitePosts = (moodle: MoodleDouble) =>
+  moodle.control.requests().filter((r) => r.method === "POST" && !r.path.startsWith("/login/") && !r.path.startsWith("/lib/ajax/"));
