@@ -143,6 +143,14 @@ describe("plugin settings", () => {
     expect(updated.outs).toMatchObject({ apiUrl: "https://api.eu.percipio.com", previous: created.outs.previous });
   });
 
+  it("a credential changed together with another field is still checked with Percipio first", async () => {
+    const created = await percipioSettings.create(inputs({ verifyCredentials: false }));
+    nextRun();
+    await expect(percipioSettings.update!(created.id, created.outs, inputs({ clientSecret: "wrong-secret-9", apiUrl: "https://api.eu.percipio.com" }))).rejects.toThrow();
+    expect(percipio.requests.length).toBeGreaterThan(0);
+    expect(plugin()).toMatchObject({ clientsecret: CLIENT_SECRET, percipiourl: "https://api.percipio.com" });
+  });
+
   it("an update on another site URL writes every setting there", async () => {
     const created = await percipioSettings.create(inputs({ verifyCredentials: false }));
     moodle.control.patchState({ pluginConfig: { ...state().pluginConfig, percipio: { ...plugin(), clientid: "", organizationid: "" } } });
