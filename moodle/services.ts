@@ -39,17 +39,21 @@ async function readServiceList(session: MoodleSession, step: string, reuse = fal
   return parseServiceList(page.body);
 }
 
-/** The listed service completed from its edit form; undefined when it was deleted in between. */
-async function withEditForm(session: MoodleSession, listed: ExternalService, step: string, reuse = false): Promise<ExternalService | undefined> {
-  let form: ServiceEditForm;
+/** The service's edit form; undefined only when Moodle says it has no such record. */
+async function editFormOrGone(session: MoodleSession, serviceId: number, step: string, reuse: boolean): Promise<ServiceEditForm | undefined> {
   try {
-    form = await readServiceEditForm(session, listed.id, step, reuse);
+    return await readServiceEditForm(session, serviceId, step, reuse);
   } catch (e) {
-    // Deleted between the list and its edit form: it is gone. Any other failure is the caller's to see.
+    // Deleted (for instance between the list and its edit form): it is gone. Any other failure is the caller's to see.
     if (e instanceof MoodleRecordMissingError) return undefined;
     throw e;
   }
-  return { ...listed, shortname: form.shortname, enabled: form.enabled, restrictedUsers: form.restrictedUsers };
+}
+
+/** The listed service completed from its edit form; undefined when it was deleted in between. */
+async function withEditForm(session: MoodleSession, listed: ExternalService, step: string, reuse = false): Promise<ExternalService | undefined> {
+  const form = await editFormOrGone(session, listed.id, step, reuse);
+  return form && { ...listed, shortname: form.shortname, enabled: form.enabled, restrictedUsers: form.restrictedUsers };
 }
 
 export async function listServices(session: MoodleSession): Promise<ExternalService[]> {
@@ -77,13 +81,8 @@ function likelyFirst(services: ExternalService[], name?: string): ExternalServic
 
 /** The service, or undefined only when Moodle says it has no such record. */
 export async function getService(session: MoodleSession, serviceId: number, reuse = false): Promise<ExternalService | undefined> {
-  let form: ServiceEditForm;
-  try {
-    form = await readServiceEditForm(session, serviceId, "read external service", reuse);
-  } catch (e) {
-    if (e instanceof MoodleRecordMissingError) return undefined;
-    throw e;
-  }
+  const form = await editFormOrGone(session, serviceId, "read external service", reuse);
+  if (!form) return undefined;
   return {
     id: form.id,
     name: form.name,

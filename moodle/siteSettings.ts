@@ -1,21 +1,23 @@
 // Site administration > General > Advanced features > "Enable web services" (config enablewebservices).
 import { MoodleError, MoodleNotAppliedError, MoodleValidationError } from "./errors";
 import { readSettingsSection, refuseForced, writeSettingsSection } from "./adminPages";
+import type { AdminSettingsPage } from "./parsers/adminSettings";
 import type { MoodleSession } from "./session";
 
 const SECTION = "optionalsubsystems";
 const INPUT = "s__enablewebservices";
 
+const isOn = (page: AdminSettingsPage) => page.values[INPUT] === "1";
+
 export async function webServicesEnabled(session: MoodleSession, reuse = false): Promise<boolean> {
-  const page = await readSettingsSection(session, "read web services setting", SECTION, reuse);
-  return page.values[INPUT] === "1";
+  return isOn(await readSettingsSection(session, "read web services setting", SECTION, reuse));
 }
 
 export async function setWebServicesEnabled(session: MoodleSession, enabled: boolean): Promise<void> {
   const step = `${enabled ? "enable" : "disable"} web services`;
   const before = await readSettingsSection(session, step, SECTION, true);
   if (!(INPUT in before.values)) throw new MoodleError(step, "/admin/settings.php", `no ${INPUT} input on the Advanced features page`);
-  if ((before.values[INPUT] === "1") === enabled) return;
+  if (isOn(before) === enabled) return;
   refuseForced(before, ["enablewebservices"], step, "->enablewebservices");
   const out = await writeSettingsSection(session, step, SECTION, { [INPUT]: enabled ? "1" : "0" });
   // A 303 saved it: the setting is on the page and not forced (both checked above), and a checkbox has no invalid value.
