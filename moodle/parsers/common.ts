@@ -13,8 +13,21 @@ export type Doc = cheerio.CheerioAPI;
  */
 const { load: parse } = require(path.join(path.dirname(require.resolve("cheerio")), "load-parse.js")) as Pick<typeof cheerio, "load">;
 
+let lastHtml: string | undefined;
+let lastDoc: Doc | undefined;
+
+/**
+ * Parses a page, once: the session reads every page it lands on (sesskey, release, error page) and
+ * then the page's own reader parses it again. Parsers never change a document (they clone before
+ * removing anything), so the last page's document serves them all.
+ */
 export function load(html: string): Doc {
-  return parse(html);
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: parsing again gives an equal document; only time is lost
+  if (lastDoc === undefined || html !== lastHtml) {
+    lastDoc = parse(html);
+    lastHtml = html;
+  }
+  return lastDoc;
 }
 
 /** Collapses whitespace the templates put around texts. */
