@@ -1,7 +1,7 @@
 // What the admin-page modules say when Moodle does not do what was asked, on recorded Moodle 5.0
 // pages through a stand-in session: a page that is not the expected one, a write Moodle did not
 // apply, and requests refused before anything is sent.
-import { MoodleNotAppliedError, MoodleValidationError } from "../../moodle/errors";
+import { MoodleNotAppliedError, MoodleSessionError, MoodleValidationError } from "../../moodle/errors";
 import { pluginSettings, setPluginSettings } from "../../moodle/pluginSettings";
 import { enabledProtocols, setProtocolEnabled } from "../../moodle/protocols";
 import { setWebServicesEnabled, webServicesEnabled } from "../../moodle/siteSettings";
@@ -118,6 +118,94 @@ describe("Percipio settings", () => {
     const err = await setPluginSettings(s, { authenticationmethod: "kerberos" } as any).catch((e) => e);
     expect(err).toBeInstanceOf(MoodleValidationError);
     expect(sent).toHaveLength(1);
+  });
+});
+
+/** The recorded settings page with the given fields holding the given values (all are empty there). */
+function settingsWith(values: Record<string, string>): string {
+  let html = SETTINGS;
+  for (const [name, value] of Object.entries(values)) {
+    const field = `name="s_percipio_${name}" value=""`;
+    if (!html.includes(field)) throw new Error(`the recorded page has no empty ${name} field`);
+    html = html.replace(field, `name="s_percipio_${name}" value="${value}"`);
+  }
+  return html;
+}
+const REJECTED_CLIENTID = page("5.0", "p25-percipio-settings-invalid-clientid-post.html");
+
+describe("Percipio settings writes", () => {
+  it("posts only the settings whose values differ, reading the page with the last read allowed", async () => {
+    const { s, sent, flags } = session([ok(settingsWith({ clientid: "abc" })), redirect]);
+    await setPluginSettings(s, { clientid: "abc", scope: "api" });
+    expect(sent.map((r) => r.method)).toEqual(["GET", "POST"]);
+    expect(flags[0].reuse).toBe(true);
+    const posted = Object.keys(sent[1].form!).filter((k) => k.startsWith("s_percipio_"));
+    expect(posted).toEqual(["s_percipio_scope"]);
+    expect(sent[1].form!.s_percipio_scope).toBe("api");
+  });
+
+  it("settings left out (undefined) are neither compared nor posted, and none at all sends nothing", async () => {
+    const { s, sent } = session([ok(SETTINGS), redirect]);
+    await setPluginSettings(s, { clientid: undefined, scope: "api" });
+    expect(Object.keys(sent[1].form!).filter((k) => k.startsWith("s_percipio_"))).toEqual(["s_percipio_scope"]);
+    const none = session([]);
+    await setPluginSettings(none.s, { clientid: undefined });
+    expect(none.sent).toEqual([]);
+  });
+
+  it("values already in place post nothing", async () => {
+    const { s, sent } = session([ok(settingsWith({ clientid: "abc", scope: "api" }))]);
+    await setPluginSettings(s, { clientid: "abc", scope: "api" });
+    expect(sent).toHaveLength(1);
+  });
+
+  it("a select value outside its options names the options it may take", async () => {
+    const { s } = session([ok(SETTINGS)]);
+    const err = await setPluginSettings(s, { authenticationmethod: "kerberos" } as any).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleValidationError);
+    expect(err.fields.authenticationmethod).toEqual([expect.stringMatching(/"kerberos" is not one of .+/)]);
+  });
+
+  it("a page re-rendered with field errors is a validation error, with no read-back", async () => {
+    const { s, sent } = session([ok(SETTINGS), ok(REJECTED_CLIENTID)]);
+    const err = await setPluginSettings(s, { clientid: "bad id" }).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleValidationError);
+    expect(Object.keys(err.fields).length).toBeGreaterThan(0);
+    expect(sent).toHaveLength(2);
+  });
+
+  it("after a re-render without errors, only the settings the read-back lacks are named, and none is no error", async () => {
+    const partly = session([ok(SETTINGS), ok(SETTINGS), ok(settingsWith({ clientid: "abc" }))]);
+    const err = await setPluginSettings(partly.s, { clientid: "abc", scope: "api" }).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleNotAppliedError);
+    expect(err.detail).toBe('not saved: scope (wanted "api", Moodle has "")');
+    const all = session([ok(SETTINGS), ok(SETTINGS), ok(settingsWith({ clientid: "abc", scope: "api" }))]);
+    await expect(setPluginSettings(all.s, { clientid: "abc", scope: "api" })).resolves.toBeUndefined();
+    expect(all.sent).toHaveLength(3);
+  });
+
+  it("a session failure while reading is passed on as it is, not as a missing plugin", async () => {
+    const failure = new MoodleSessionError("read Percipio settings", "/admin/settings.php", "logged out");
+    const s = { request: async () => Promise.reject(failure) } as any;
+    await expect(pluginSettings(s)).rejects.toBe(failure);
+  });
+
+  it("reads the settings without reuse unless asked", async () => {
+    const fresh = session([ok(SETTINGS)]);
+    await pluginSettings(fresh.s);
+    expect(fresh.flags[0].reuse).toBe(false);
+    const reused = session([ok(SETTINGS)]);
+    await pluginSettings(reused.s, true);
+    expect(reused.flags[0].reuse).toBe(true);
+  });
+});
+
+describe("web services switch writes", () => {
+  it("reads the section without reuse unless asked", async () => {
+    const fresh = session([ok(WS_OFF)]);
+    await webServicesEnabled(fresh.s);
+    expect(fresh.flags[0].reuse).toBe(false);
+    expect(fresh.sent[0].path).toContain("section=optionalsubsystems");
   });
 });
 

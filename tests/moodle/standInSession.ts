@@ -11,13 +11,13 @@ export const errorPage = (message: string, code: string) =>
 export function session(answers: Page[]) {
   const sent: { method: string; path: string; form?: Record<string, unknown> }[] = [];
   /** Whether each request may be retried (a POST that is safe to repeat) and follows redirects. */
-  const flags: { idempotent?: boolean; follow?: boolean }[] = [];
+  const flags: { idempotent?: boolean; follow?: boolean; reuse?: boolean }[] = [];
   const s = {
     async request(req: PageRequest): Promise<Page> {
       const path = typeof req.path === "function" ? req.path("SESSKEY") : req.path;
       const form = typeof req.form === "function" ? (req.form("SESSKEY") as Record<string, unknown>) : undefined;
       sent.push({ method: req.method ?? "GET", path, form });
-      flags.push({ idempotent: req.idempotent, follow: req.follow });
+      flags.push({ idempotent: req.idempotent, follow: req.follow, reuse: req.reuse });
       const next = answers.shift();
       if (!next) throw new Error(`unexpected request ${path}`);
       return next;
