@@ -6,6 +6,7 @@ import { pluginSettings, setPluginSettings } from "../../moodle/pluginSettings";
 import { enabledProtocols, setProtocolEnabled } from "../../moodle/protocols";
 import { setWebServicesEnabled, webServicesEnabled } from "../../moodle/siteSettings";
 import { createToken, deleteToken, listTokens } from "../../moodle/tokens";
+import { load } from "cheerio";
 import { page } from "./fixtures";
 import { errorPage, ok, pg, redirect, session } from "./standInSession";
 
@@ -201,11 +202,38 @@ describe("Percipio settings writes", () => {
 });
 
 describe("web services switch writes", () => {
-  it("reads the section without reuse unless asked", async () => {
+  it("reads the section without reuse unless asked, and names its step when the page is wrong", async () => {
     const fresh = session([ok(WS_OFF)]);
     await webServicesEnabled(fresh.s);
     expect(fresh.flags[0].reuse).toBe(false);
     expect(fresh.sent[0].path).toContain("section=optionalsubsystems");
+    await expect(webServicesEnabled(session([ok(DASHBOARD)]).s)).rejects.toThrow(/^read web services setting failed/);
+  });
+
+  it("switching off posts 0", async () => {
+    const { s, sent } = session([ok(WS_ON), redirect]);
+    await setWebServicesEnabled(s, false);
+    expect(sent[1].form!.s__enablewebservices).toBe("0");
+  });
+
+  it("a page without the setting's input is an error, and nothing is posted", async () => {
+    const { s, sent } = session([ok(WS_OFF.replace(/s__enablewebservices/g, "s__renamed"))]);
+    await expect(setWebServicesEnabled(s, true)).rejects.toThrow("no s__enablewebservices input");
+    expect(sent).toHaveLength(1);
+  });
+
+  it("a setting defined in config.php is refused before posting, naming it", async () => {
+    const $ = load(WS_OFF);
+    $("div#admin-enablewebservices label").append('<div class="alert alert-info">Defined in config.php</div>');
+    const { s, sent } = session([ok($.html())]);
+    await expect(setWebServicesEnabled(s, true)).rejects.toThrow(/enablewebservices/);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("a re-render without errors whose read-back shows the new value is a success", async () => {
+    const { s, sent } = session([ok(WS_OFF), ok(WS_OFF), ok(WS_ON)]);
+    await expect(setWebServicesEnabled(s, true)).resolves.toBeUndefined();
+    expect(sent).toHaveLength(3);
   });
 });
 
