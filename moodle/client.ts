@@ -31,6 +31,8 @@ export class MoodleClient implements MoodleAdmin {
   readonly username: string;
   private readonly web: MoodleSession;
   private versionP?: Promise<MoodleVersion>;
+  /** The release the last landing check read (from its page, or from a page of its own). */
+  private landedVersion?: MoodleVersion;
   private readonly password: string;
   /** Pulumi runs resources concurrently; token list views must not interleave with create+capture. */
   private readonly tokenLock = new Mutex();
@@ -41,6 +43,7 @@ export class MoodleClient implements MoodleAdmin {
     // After a login the version is checked on the first page read (no page of its own), before it is parsed.
     this.web.onLanding(async (landed) => {
       const v = landed ?? (await readVersion(this.web));
+      this.landedVersion = v;
       this.versionP = Promise.resolve(v);
       assertSupported(v);
     });
@@ -61,7 +64,8 @@ export class MoodleClient implements MoodleAdmin {
 
   version(): Promise<MoodleVersion> {
     if (!this.versionP) {
-      this.versionP = this.web.landed().then((s) => s.landingVersion ?? readVersion(this.web));
+      // landed() may run the landing check, which reads the release when the landing page lacks it.
+      this.versionP = this.web.landed().then((s) => s.landingVersion ?? this.landedVersion ?? readVersion(this.web));
       this.versionP.catch(() => (this.versionP = undefined));
     }
     return this.versionP;

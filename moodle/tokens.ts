@@ -11,7 +11,7 @@ import type { MoodleSession } from "./session";
 const TOKENS_PATH = "/admin/webservice/tokens.php";
 const MAX_PAGES = 100;
 
-async function readReportPage(session: MoodleSession, step: string, page: number, reuse = false): Promise<TokenReport> {
+async function readReportPage(session: MoodleSession, step: string, page: number, reuse: boolean): Promise<TokenReport> {
   const res = await session.request({ step, path: page === 0 ? TOKENS_PATH : `${TOKENS_PATH}?page=${page}`, reuse });
   const report = res.status === 200 ? parseTokenReport(res.body) : undefined;
   if (!report?.isReport) {
