@@ -86,7 +86,7 @@ function isPlainRead(req: PageRequest): req is PageRequest & { path: string } {
   return (req.method ?? "GET") === "GET" && typeof req.path === "string" && req.follow !== false;
 }
 
-/** Pages Moodle forces on a user before anything else; the client cannot get past them. */
+/** Scripts Moodle sends a user to before anything else (the query does not matter). */
 const FORCED_SCRIPTS = new Map([
   ["/login/change_password.php", "change password (the account must set a new password first)"],
   ["/user/policy.php", "site policy agreement"],
@@ -103,6 +103,7 @@ const FORCED_FOLDERS = new Map([
   ["/admin/tool/policy/", "site policy agreement"],
 ]);
 
+/** Pages Moodle forces on a user before anything else; the client cannot get past them. */
 export function forcedPageFor(sitePath: string): string | undefined {
   const p = stripQuery(sitePath);
   return FORCED_SCRIPTS.get(p) ?? [...FORCED_FOLDERS].find(([folder]) => p.startsWith(folder))?.[1];
