@@ -1,7 +1,6 @@
 // Reading and writing an admin/settings.php section on recorded Moodle 5.0 pages through a stand-in
 // session: which answers are the section, which answers to a save are Moodle saving it, what the
 // errors name, and what the session is asked (fresh reads, a save that may be repeated).
-import type { PageRequest } from "../../moodle/session";
 import { readSettingsSection, writeSettingsSection } from "../../moodle/adminPages";
 import { page } from "./fixtures";
 import { errorPage, ok, pg, session } from "./standInSession";
@@ -35,19 +34,8 @@ describe("reading a settings section", () => {
 });
 
 describe("saving a settings section", () => {
-  function recording(answers: ReturnType<typeof ok>[]) {
-    const stand = session(answers);
-    const requests: PageRequest[] = [];
-    const inner = stand.s.request.bind(stand.s);
-    (stand.s as unknown as { request: typeof inner }).request = (req: PageRequest) => {
-      requests.push(req);
-      return inner(req);
-    };
-    return { ...stand, requests };
-  }
-
   it("posts only the given inputs with the form's hidden fields, as a write that may be repeated and that makes only this section stale", async () => {
-    const { s, sent, flags, requests } = recording([pg(303, "")]);
+    const { s, sent, flags, requests } = session([pg(303, "")]);
     expect(await writeSettingsSection(s, "save", "optionalsubsystems", { s__enablewebservices: "1" })).toEqual({ kind: "saved" });
     expect(sent).toEqual([
       {

@@ -2,7 +2,6 @@
 // looking at what each operation asks of the session: which reads must go to Moodle and which may use
 // a page read since the last write (`reuse`), which pages a write makes stale (`invalidates`), which
 // service forms a lookup reads and in what order, and which answers count as Moodle's.
-import type { PageRequest } from "../../moodle/session";
 import { MoodleNotAppliedError } from "../../moodle/errors";
 import { enabledProtocols, readProtocols, setProtocolEnabled } from "../../moodle/protocols";
 import {
@@ -37,16 +36,10 @@ const CUSTOM_RESTRICTED = ENABLED.replace(/(id="id_restrictedusers" checked\s*)d
 /** The custom unrestricted form under id 2 (how CUSTOM_RESTRICTED reads back once switched off). */
 const CUSTOM_UNRESTRICTED_2 = CUSTOM_UNRESTRICTED.replace('name="id" type="hidden" value="3"', 'name="id" type="hidden" value="2"');
 
-/** The stand-in session, also keeping each request exactly as the operation built it. */
+/** The stand-in session, with whether each request may reuse a remembered page. */
 function recording(answers: ReturnType<typeof ok>[]) {
   const stand = session(answers);
-  const requests: PageRequest[] = [];
-  const inner = stand.s.request.bind(stand.s);
-  (stand.s as unknown as { request: typeof inner }).request = (req: PageRequest) => {
-    requests.push(req);
-    return inner(req);
-  };
-  return { ...stand, requests, reuse: () => requests.map((r) => r.reuse ?? false) };
+  return { ...stand, reuse: () => stand.requests.map((r) => r.reuse ?? false) };
 }
 
 describe("reads that must go to Moodle, and checks before a write that may reuse a page", () => {

@@ -266,10 +266,11 @@ describe("redaction", () => {
   test("registered secrets of 4+ characters are hidden wherever they appear; shorter ones are not registered", () => {
     registerSecret("Pw-9!xyz");
     registerSecret("abc");
+    registerSecret("Qz7#");
     registerSecret(undefined);
     registerSecret("");
     expect(redact("login with Pw-9!xyz failed; Pw-9!xyz again")).toBe("login with [REDACTED] failed; [REDACTED] again");
-    expect(redact("abc stays")).toBe("abc stays");
+    expect(redact("abc stays, Qz7# goes")).toBe("abc stays, [REDACTED] goes");
   });
 
   test("key=value and JSON forms of every secret key, case-insensitive, up to the next separator", () => {

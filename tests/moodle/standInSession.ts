@@ -12,8 +12,11 @@ export function session(answers: Page[]) {
   const sent: { method: string; path: string; form?: Record<string, unknown> }[] = [];
   /** Whether each request may be retried (a POST that is safe to repeat) and follows redirects. */
   const flags: { idempotent?: boolean; follow?: boolean; reuse?: boolean }[] = [];
+  /** Each request as the operation built it (what it may reuse, which pages it makes stale). */
+  const requests: PageRequest[] = [];
   const s = {
     async request(req: PageRequest): Promise<Page> {
+      requests.push(req);
       const path = typeof req.path === "function" ? req.path("SESSKEY") : req.path;
       const form = typeof req.form === "function" ? (req.form("SESSKEY") as Record<string, unknown>) : undefined;
       sent.push({ method: req.method ?? "GET", path, form });
@@ -23,7 +26,7 @@ export function session(answers: Page[]) {
       return next;
     },
   };
-  return { s: s as unknown as MoodleSession, sent, flags };
+  return { s: s as unknown as MoodleSession, sent, flags, requests };
 }
 /** Only the status and body matter to the modules above the session. */
 export const pg = (status: number, body: string) => ({ status, body, path: "/" }) as Page;

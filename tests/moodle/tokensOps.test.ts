@@ -3,7 +3,6 @@
 import { load } from "cheerio";
 import { MoodleNotAppliedError, MoodleTokenExistsError } from "../../moodle/errors";
 import { createToken, deleteToken, listTokens, readTokens } from "../../moodle/tokens";
-import type { PageRequest } from "../../moodle/session";
 import { page } from "./fixtures";
 import { errorPage, ok, pg, redirect, session } from "./standInSession";
 
@@ -16,18 +15,6 @@ const LIST_AGAIN = page("5.0", "e6-tokens-list-again.html"); // id 1, no value
 const SERVICE_FORM = page("5.0", "p2-service-edit.html"); // id 3, "Percipio services"
 const NOT_ALLOWED = page("5.0", "e3-token-create-notallowed.html"); // the create form re-rendered with an error banner
 const VALUE = "d0404eddcca13cc6e8cca357c682616b";
-
-/** The stand-in session, also keeping which pages each request says it can change. */
-function recording(answers: Parameters<typeof session>[0]) {
-  const st = session(answers);
-  const scopes: (string[] | undefined)[] = [];
-  const request = st.s.request.bind(st.s);
-  (st.s as unknown as { request: (r: PageRequest) => unknown }).request = (r: PageRequest) => {
-    scopes.push(r.invalidates);
-    return request(r);
-  };
-  return { ...st, scopes };
-}
 
 interface Row {
   id: number;
@@ -129,7 +116,7 @@ describe("creating a token", () => {
   const step = 'create token "percipio-token"';
 
   it("checks service and list allowing pages just read, posts once, and takes the value from a fresh list", async () => {
-    const { s, sent, flags, scopes } = recording([ok(SERVICE_FORM), ok(TOKENS_EMPTY), redirect, ok(LIST_WITH_VALUE)]);
+    const { s, sent, flags, requests } = session([ok(SERVICE_FORM), ok(TOKENS_EMPTY), redirect, ok(LIST_WITH_VALUE)]);
     const t = await createToken(s, req);
     expect(t.token).toBe(VALUE);
     expect(t.row).toMatchObject({ id: 1, name: "percipio-token", userId: 2, serviceName: "Percipio services" });
@@ -139,7 +126,7 @@ describe("creating a token", () => {
     expect(flags[2]).toMatchObject({ idempotent: false, follow: false });
     expect(flags[3].reuse).toBe(false);
     // The create changes the token list only: other remembered admin pages stay usable.
-    expect(scopes[2]).toEqual([TOKENS]);
+    expect(requests[2].invalidates).toEqual([TOKENS]);
     expect(sent[2].form).toEqual({
       action: "create",
       sesskey: "SESSKEY",
@@ -245,12 +232,12 @@ describe("creating a token", () => {
 
 describe("deleting a token", () => {
   it("posts the delete, which may be repeated, declares it changes the token list, and confirms from a fresh list", async () => {
-    const { s, sent, flags, scopes } = recording([redirect, ok(TOKENS_EMPTY)]);
+    const { s, sent, flags, requests } = session([redirect, ok(TOKENS_EMPTY)]);
     await expect(deleteToken(s, 1)).resolves.toBeUndefined();
     expect(sent.map((r) => `${r.method} ${r.path}`)).toEqual([`POST ${TOKENS}`, `GET ${TOKENS}`]);
     expect(sent[0].form).toEqual({ tokenid: "1", action: "delete", confirm: "1", sesskey: "SESSKEY" });
     expect(flags[0]).toMatchObject({ idempotent: true, follow: false });
-    expect(scopes[0]).toEqual([TOKENS]);
+    expect(requests[0].invalidates).toEqual([TOKENS]);
     expect(flags[1].reuse).toBe(false);
   });
 
