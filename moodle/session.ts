@@ -135,8 +135,7 @@ export class MoodleSession {
    */
   private readonly memo = new Map<string, { page: Page; at: number }>();
   /** Writes that are running, or ended while a read was running: a read they overlapped is not remembered. */
-  private readonly writesSeen: { seq: number; scope?: string[]; ended: boolean }[] = [];
-  private writes = 0;
+  private readonly writesSeen: { scope?: string[]; ended: boolean }[] = [];
   private readsInFlight = 0;
   private landingCheck?: LandingCheck;
 
@@ -208,7 +207,7 @@ export class MoodleSession {
   /** Requests an admin page as the logged-in user; re-logs in once when the session turns out to be gone. */
   async request(req: PageRequest): Promise<Page> {
     if (!isPlainRead(req)) {
-      const write = { seq: ++this.writes, scope: req.invalidates, ended: false };
+      const write = { scope: req.invalidates, ended: false };
       this.writesSeen.push(write);
       this.forget(write.scope);
       try {
@@ -221,13 +220,13 @@ export class MoodleSession {
     }
     const hit = req.reuse ? this.memo.get(req.path) : undefined;
     if (hit && Date.now() - hit.at < PAGE_MEMO_MS) return hit.page;
-    const writesBefore = this.writes;
-    // A write that runs when the read starts may land after Moodle answered the read, even when it ends first.
-    const running = this.writesSeen.filter((w) => !w.ended);
+    // Only writes that ended before the read started cannot have changed it behind Moodle's answer: one
+    // running at the start may land after Moodle answered, even when it ends first. (No pruning while a read runs.)
+    const endedBefore = this.writesSeen.filter((w) => w.ended);
     this.readsInFlight++;
     try {
       const page = await this.send(req);
-      const overlapped = this.writesSeen.some((w) => (w.seq > writesBefore || running.includes(w)) && affects(w.scope, req.path));
+      const overlapped = this.writesSeen.some((w) => !endedBefore.includes(w) && affects(w.scope, req.path));
       if (page.status === 200 && !overlapped) this.memo.set(req.path, { page, at: Date.now() });
       return page;
     } finally {
