@@ -3,6 +3,7 @@
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { changesFromEvents } from "./changes";
 import { engineFailure } from "./errors";
+import { HostSlots, hostOf } from "./hostSlots";
 import { probe } from "./reachability";
 import { tokenExpiryFromState } from "./tokenExpiry";
 import type { StackReport } from "./types";
@@ -15,6 +16,8 @@ export interface CheckOptions {
   repair: boolean;
   expiryWarningDays: number;
   today: Date;
+  /** Limits the stacks that talk to one Moodle host at once (the probe, the preview and a repair). */
+  hostSlots?: HostSlots;
 }
 
 export async function checkStack(name: string, options: CheckOptions): Promise<StackReport> {
@@ -36,22 +39,24 @@ export async function checkStack(name: string, options: CheckOptions): Promise<S
     const resources = state.resources ?? [];
     report.token = tokenExpiryFromState(resources, options.today, options.expiryWarningDays);
     report.moodleUrl = (await configuredUrl(stack)) || stackOutput(resources, "moodleUrl");
-
-    if (report.moodleUrl) {
-      const reach = await probe(report.moodleUrl);
-      if (!reach.reachable) {
-        report.status = "unreachable";
-        report.message = reach.reason;
-        return report;
+    const talkToMoodle = async () => {
+      if (report.moodleUrl) {
+        const reach = await probe(report.moodleUrl);
+        if (!reach.reachable) {
+          report.status = "unreachable";
+          report.message = reach.reason;
+          return;
+        }
       }
-    }
-
-    const preview = await stack.preview({ refresh: true, color: "never", onEvent: (e) => events.push(e) });
-    report.changes = changesFromEvents(events);
-    const summary = preview.changeSummary as Record<string, number>;
-    const changed = Object.entries(summary).some(([op, count]) => op !== "same" && count > 0);
-    report.status = changed || report.changes.length > 0 ? "drift" : "clean";
-    if (report.status === "drift" && options.repair) report.repair = await repair(stack, name);
+      const preview = await stack.preview({ refresh: true, color: "never", onEvent: (e) => events.push(e) });
+      report.changes = changesFromEvents(events);
+      const summary = preview.changeSummary as Record<string, number>;
+      const changed = Object.entries(summary).some(([op, count]) => op !== "same" && count > 0);
+      report.status = changed || report.changes.length > 0 ? "drift" : "clean";
+      if (report.status === "drift" && options.repair) report.repair = await repair(stack, name);
+    };
+    // Without a URL the preview fails on config before it reaches any Moodle: nothing to limit.
+    await (report.moodleUrl && options.hostSlots ? options.hostSlots.run(hostOf(report.moodleUrl), talkToMoodle) : talkToMoodle());
   } catch (err) {
     report.status = "error";
     report.message = engineFailure(err, events, name);

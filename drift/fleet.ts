@@ -1,10 +1,12 @@
 // The whole report: which stacks, each checked with its own secrets, at most N at a time.
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { checkStack } from "./checkStack";
+import { HostSlots } from "./hostSlots";
 import type { DriftOptions } from "./options";
 import { Env, secretsEnvForStack } from "./passphrase";
 import { mapBounded } from "./pool";
 import { exitCode } from "./report";
+import { stacksOfShard } from "./shard";
 import type { FleetReport, StackReport } from "./types";
 
 export async function driftReport(
@@ -13,7 +15,9 @@ export async function driftReport(
 ): Promise<FleetReport> {
   const started = Date.now();
   const today = context.now ?? new Date();
-  const names = options.stacks.length > 0 ? options.stacks : await projectStacks(options.projectDir, context.pulumi);
+  const fleet = options.stacks.length > 0 ? options.stacks : await projectStacks(options.projectDir, context.pulumi);
+  const names = options.shard ? stacksOfShard(fleet, options.shard) : fleet;
+  const hostSlots = new HostSlots(options.perHost);
   const stacks = await mapBounded(names, options.concurrency, async (name) => {
     const report = await checkStack(name, {
       projectDir: options.projectDir,
@@ -26,11 +30,20 @@ export async function driftReport(
       repair: options.repair,
       expiryWarningDays: options.expiryWarningDays,
       today,
+      hostSlots,
     });
     context.onStackDone?.(report);
     return report;
   });
-  return { generatedAt: today.toISOString(), durationMs: Date.now() - started, concurrency: options.concurrency, stacks, exitCode: exitCode(stacks) };
+  return {
+    generatedAt: today.toISOString(),
+    durationMs: Date.now() - started,
+    concurrency: options.concurrency,
+    perHost: options.perHost,
+    stacks,
+    exitCode: exitCode(stacks),
+    ...(options.shard ? { shard: { ...options.shard, fleet: [...fleet].sort() } } : {}),
+  };
 }
 
 /** Every stack of this project in the current backend (PULUMI_BACKEND_URL or `pulumi login`). */

@@ -37,7 +37,9 @@ export function table(report: FleetReport): string {
   const rows = report.stacks.map((s) => [s.stack, s.moodleUrl || "-", s.status, changesColumn(s), tokenColumn(s)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  const lines = [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+  const problems = (report.problems ?? []).map((p) => `ERROR: ${p}`);
+  return [...lines, ...(problems.length ? ["", ...problems] : [])].join("\n");
 }
 
 export function json(report: FleetReport): string {
@@ -46,7 +48,7 @@ export function json(report: FleetReport): string {
 
 /** One test case per stack: drift (or a token about to expire) is a failure, unreachable/error an error. */
 export function junit(report: FleetReport): string {
-  const cases = report.stacks.map(testCase);
+  const cases = [...report.stacks.map(testCase), ...(report.problems ?? []).map(problemCase)];
   const failures = cases.filter((c) => c.kind === "failure").length;
   const errors = cases.filter((c) => c.kind === "error").length;
   const totals = `tests="${cases.length}" failures="${failures}" errors="${errors}" time="${seconds(report.durationMs)}"`;
@@ -76,6 +78,18 @@ function testCase(s: StackReport): { kind: "pass" | "failure" | "error"; xml: st
     body.push(`      <failure type="${s.status === "drift" ? "drift" : "token-expiry"}" message="${xml(message)}">${xml(message)}</failure>`);
   }
   return { kind, xml: [open, ...body, out, `    </testcase>`].join("\n") };
+}
+
+/** A merged report's missing or failed shard: an error of its own, so CI never shows a partial fleet as green. */
+function problemCase(problem: string, i: number): { kind: "error"; xml: string } {
+  return {
+    kind: "error",
+    xml: [
+      `    <testcase classname="drift" name="${xml(`shards (${i + 1})`)}" time="0.000">`,
+      `      <error type="shard" message="${xml(problem)}">${xml(problem)}</error>`,
+      `    </testcase>`,
+    ].join("\n"),
+  };
 }
 
 function firstLine(text: string): string {

@@ -43,10 +43,24 @@ export interface StackReport {
   repair?: RepairResult;
 }
 
+/** What a report made with `--shard K/N` records, so `--merge` can prove the shards cover the fleet. */
+export interface ShardInfo {
+  /** 1-based. */
+  index: number;
+  count: number;
+  /** Every stack the shard's runner saw in the backend (sorted), its own share and the others'. */
+  fleet: string[];
+}
+
 export interface FleetReport {
   generatedAt: string;
   durationMs: number;
   concurrency: number;
+  /** Most stacks checked against one Moodle host at a time. */
+  perHost?: number;
   stacks: StackReport[];
   exitCode: number;
+  shard?: ShardInfo;
+  /** Why a merged report is incomplete (a shard missing, failed, or seeing other stacks); none in a whole report. */
+  problems?: string[];
 }

@@ -30,14 +30,24 @@ function stack(partial: Partial<StackReport>): StackReport {
 describe("options", () => {
   const defaults = { projectDir: "/p", cwd: "/w" };
   it("defaults: every stack, 4 at once, no repair, reports/drift, 14-day warning", () => {
-    expect(parseOptions([], defaults)).toEqual({ stacks: [], concurrency: 4, repair: false, reportsDir: "/w/reports/drift", projectDir: "/p", expiryWarningDays: 14 });
+    expect(parseOptions([], defaults)).toEqual({ stacks: [], concurrency: 4, repair: false, reportsDir: "/w/reports/drift", projectDir: "/p", expiryWarningDays: 14, perHost: 2 });
   });
   it("reads every option, in both --x v and --x=v forms", () => {
-    expect(parseOptions(["--stacks", "a, b", "--concurrency=2", "--repair", "--reports-dir", "out", "--project-dir=/q", "--expiry-warning-days", "0"], defaults)).toEqual({
-      stacks: ["a", "b"], concurrency: 2, repair: true, reportsDir: "/w/out", projectDir: "/q", expiryWarningDays: 0,
+    expect(
+      parseOptions(["--stacks", "a, b", "--concurrency=2", "--repair", "--reports-dir", "out", "--project-dir=/q", "--expiry-warning-days", "0", "--per-host=1", "--shard", "2/3"], defaults),
+    ).toEqual({
+      stacks: ["a", "b"], concurrency: 2, repair: true, reportsDir: "/w/out", projectDir: "/q", expiryWarningDays: 0, perHost: 1, shard: { index: 2, count: 3 },
     });
   });
-  it.each([[["--concurrency", "0"]], [["--concurrency", "x"]], [["--stacks"]], [["--what"]], [["--expiry-warning-days", "-1"]]])("refuses %j", (argv) => {
+  it("--merge takes every folder up to the next option, relative to the working folder", () => {
+    expect(parseOptions(["--merge", "s1", "/abs/s2", "s3", "--reports-dir", "out"], defaults)).toMatchObject({ merge: ["/w/s1", "/abs/s2", "/w/s3"], reportsDir: "/w/out" });
+    expect(parseOptions(["--merge=s1"], defaults).merge).toEqual(["/w/s1"]);
+  });
+  it.each([
+    [["--concurrency", "0"]], [["--concurrency", "x"]], [["--stacks"]], [["--what"]], [["--expiry-warning-days", "-1"]],
+    [["--per-host", "0"]], [["--shard", "0/3"]], [["--shard", "4/3"]], [["--shard", "2"]], [["--shard", "1/0"]],
+    [["--merge"]], [["--merge", "--stacks", "a"]], [["--merge", "d", "--shard", "1/2"]], [["--merge", "d", "--repair"]],
+  ])("refuses %j", (argv) => {
     expect(() => parseOptions(argv, defaults)).toThrow(UsageError);
   });
 });
