@@ -4,6 +4,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 ensure_node_modules >&2
-ensure_pulumi
+# --merge only reads shard reports: a merge job needs no Pulumi CLI (and builds none).
+case " $* " in *" --merge "*|*" --merge="*) ;; *) ensure_pulumi ;; esac
 cd "$project_root"
 exec node -r ts-node/register/transpile-only drift/cli.ts "$@"

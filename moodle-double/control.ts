@@ -1,7 +1,7 @@
 // In-process control of a running double (works whether or not the HTTP control API is mounted).
 import type { DoubleState, StateStore } from "./state";
 import type { SessionStore } from "./sessions";
-import type { FaultSpec, FaultStore, RequestLog, RequestLogEntry } from "./faults";
+import type { Concurrency, FaultSpec, FaultStore, RequestLog, RequestLogEntry } from "./faults";
 
 export interface DoubleControl {
   /** Fresh site state; also drops sessions, faults and the request log. */
@@ -14,7 +14,10 @@ export interface DoubleControl {
   clearFaults(): void;
   faults(): FaultSpec[];
   requests(): RequestLogEntry[];
+  /** Cleared with the request log. */
   clearRequests(): void;
+  /** The most requests and distinct clients (sessions) served at once since the log was last cleared. */
+  concurrency(): Concurrency;
   /** Every session ends: the next admin request is redirected to the login page. */
   expireSessions(): void;
 }
@@ -34,6 +37,7 @@ export function makeControl(store: StateStore, sessions: SessionStore, faults: F
     faults: () => faults.list(),
     requests: () => log.entries.map((e) => ({ ...e })),
     clearRequests: () => log.clear(),
+    concurrency: () => log.concurrency(),
     expireSessions: () => sessions.expireAll(),
   };
 }

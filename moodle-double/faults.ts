@@ -68,18 +68,36 @@ export class FaultStore {
   }
 }
 
+/** The most requests, and the most distinct clients (sessions), this double served at the same moment. */
+export interface Concurrency {
+  maxRequests: number;
+  maxClients: number;
+}
+
 export class RequestLog {
   entries: RequestLogEntry[] = [];
+  /** In-flight requests per client: its MoodleSession cookie, or the connection for a request without one. */
+  private readonly inFlight = new Map<string, number>();
+  private inFlightTotal = 0;
+  private peak: Concurrency = { maxRequests: 0, maxClients: 0 };
 
   middleware() {
     return (req: Request, res: Response, next: NextFunction) => {
       const entry: RequestLogEntry = { method: req.method, path: req.originalUrl, status: 0, at: new Date().toISOString() };
+      const client = clientOf(req);
+      this.inFlight.set(client, (this.inFlight.get(client) ?? 0) + 1);
+      this.inFlightTotal++;
+      this.peak = { maxRequests: Math.max(this.peak.maxRequests, this.inFlightTotal), maxClients: Math.max(this.peak.maxClients, this.inFlight.size) };
       let done = false;
       const finish = (status: number) => {
         if (done) return;
         done = true;
         entry.status = status;
         this.entries.push(entry);
+        this.inFlightTotal--;
+        const left = (this.inFlight.get(client) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(client, left);
+        else this.inFlight.delete(client);
       };
       res.on("finish", () => finish(res.statusCode));
       res.on("close", () => finish(res.writableFinished ? res.statusCode : 0));
@@ -89,7 +107,17 @@ export class RequestLog {
 
   clear(): void {
     this.entries = [];
+    this.peak = { maxRequests: this.inFlightTotal, maxClients: this.inFlight.size };
   }
+
+  concurrency(): Concurrency {
+    return { ...this.peak };
+  }
+}
+
+function clientOf(req: Request): string {
+  const session = /(?:^|;\s*)MoodleSession=([^;]+)/.exec(req.headers.cookie ?? "")?.[1];
+  return session ? `session:${session}` : `connection:${req.socket.remoteAddress}:${req.socket.remotePort}`;
 }
 
 export const TRANSIENT_ERROR = { message: "Error reading from database", errorcode: "dmlreadexception" };

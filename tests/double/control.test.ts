@@ -29,6 +29,21 @@ describe("moodle double: control API, faults, persistence", () => {
     afterAll(() => d.stop());
     beforeEach(() => d.control.reset());
 
+    test("counts the most requests and distinct sessions in flight at once, until the log is cleared", async () => {
+      d.control.injectFault({ path: "/login/index.php", kind: "latency", ms: 150 });
+      const get = (cookie?: string) =>
+        axios.get(`${d.url}/login/index.php`, { headers: cookie ? { Cookie: `MoodleSession=${cookie}` } : {}, validateStatus: () => true, maxRedirects: 0 });
+      await Promise.all([get("same"), get("same"), get("same")]);
+      expect(d.control.concurrency()).toEqual({ maxRequests: 3, maxClients: 1 });
+      await Promise.all([get("one"), get("two")]);
+      expect(d.control.concurrency()).toEqual({ maxRequests: 3, maxClients: 2 });
+      d.control.clearRequests();
+      expect(d.control.concurrency()).toEqual({ maxRequests: 0, maxClients: 0 });
+      await get("one");
+      await get("two");
+      expect(d.control.concurrency()).toEqual({ maxRequests: 1, maxClients: 1 });
+    });
+
     test("state, patch (drift), reset, requests, expire-sessions over HTTP", async () => {
       const st = (await raw(`${d.url}/__control/state`)).data;
       expect(st.services.find((s: { shortname: string }) => s.shortname === "Percipio-API").id).toBe(3);

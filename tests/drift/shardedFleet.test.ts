@@ -1,0 +1,119 @@
+// `npm run drift` spread over CI runners, through the real engine: six stacks on two Moodle hosts,
+// checked whole and in three shards; the merged shard reports equal the whole report, a missing
+// shard fails the merge, and the per-host limit holds on a double that counts concurrent clients.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { MoodleDouble } from "../../moodle-double";
+import { stacksOfShard } from "../../drift/shard";
+import type { StackReport } from "../../drift/types";
+import { createFleet, DriftRun, Fleet, leakedSecrets, runDrift, startDouble } from "../support/fleet";
+
+jest.setTimeout(900_000);
+
+const PASSPHRASE = "pp-shards-6";
+const HOST_A = ["alpha", "bravo", "charlie"];
+const HOST_B = ["delta", "echo"];
+/** Never deployed: its check plans every resource. */
+const NEW = "foxtrot";
+const ALL = [...HOST_A, ...HOST_B, NEW].sort();
+
+/** What a stack's report says, without the time it took. */
+const comparable = (s: StackReport) => {
+  const { durationMs: _ignored, ...rest } = s;
+  return rest;
+};
+
+describe("npm run drift spread over runners (--shard, --merge) and polite to shared hosts (--per-host)", () => {
+  let backendDir: string;
+  let fleet: Fleet;
+  const doubles: Record<"a" | "b", MoodleDouble> = {} as any;
+  const shown: string[] = [];
+  const secrets = new Set<string>([PASSPHRASE]);
+
+  const drift = async (args: string[]): Promise<DriftRun> => {
+    const run = await runDrift(fleet, args, { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE });
+    shown.push(run.stdout, run.stderr, JSON.stringify(run.report), run.junit);
+    return run;
+  };
+  /** A shard's report folder, kept for the merge (runDrift writes each run to a new one). */
+  const reportsDirOf = (run: DriftRun) => {
+    const dir = fs.mkdtempSync(path.join(backendDir, "shard-"));
+    fs.writeFileSync(path.join(dir, "drift-report.json"), JSON.stringify(run.report));
+    return dir;
+  };
+
+  beforeAll(async () => {
+    backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-shards-state-"));
+    fleet = createFleet(`file://${backendDir}`);
+    doubles.a = await startDouble("Admin-hostA-Pass-1!");
+    doubles.b = await startDouble("Admin-hostB-Pass-2!");
+    secrets.add(doubles.a.adminPassword).add(doubles.b.adminPassword);
+    // Stacks of one host go up one after the other (they share its switches); the two hosts side by side.
+    const deploy = async (names: string[], moodle: MoodleDouble) => {
+      for (const name of names) await (await fleet.addStack(name, PASSPHRASE, moodle)).up();
+    };
+    await Promise.all([deploy(HOST_A, doubles.a), deploy(HOST_B, doubles.b)]);
+    await fleet.addStack(NEW, PASSPHRASE, doubles.b);
+    for (const d of Object.values(doubles)) for (const t of (d.control.state() as any).tokens) secrets.add(t.token);
+    // Drift of one stack only: bravo's token deleted in Moodle.
+    const state = doubles.a.control.state() as any;
+    doubles.a.control.patchState({ tokens: state.tokens.filter((t: any) => !String(t.name).startsWith("percipio-bravo-")) });
+  });
+
+  afterAll(async () => {
+    for (const d of Object.values(doubles)) await d?.stop();
+    fleet?.dispose();
+    if (backendDir) fs.rmSync(backendDir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(leakedSecrets([...secrets], shown)).toEqual([]);
+  });
+
+  let whole: DriftRun;
+
+  it("the whole fleet, at most 2 stacks per host at a time (the default), however many run at once", async () => {
+    for (const d of Object.values(doubles)) d.control.clearRequests();
+    whole = await drift(["--concurrency", "4"]);
+    expect(whole.code).toBe(2);
+    expect(whole.report.stacks.map((s) => s.stack)).toEqual(ALL);
+    const status = Object.fromEntries(whole.report.stacks.map((s) => [s.stack, s.status]));
+    expect(status).toEqual({ alpha: "clean", bravo: "drift", charlie: "clean", delta: "clean", echo: "clean", foxtrot: "drift" });
+    expect(whole.report.perHost).toBe(2);
+    expect(doubles.a.control.concurrency().maxClients).toBeLessThanOrEqual(2);
+    expect(doubles.a.control.concurrency().maxClients).toBeGreaterThanOrEqual(1);
+  });
+
+  it("three shards check every stack exactly once, and their merge equals the whole report", async () => {
+    const runs: DriftRun[] = [];
+    for (const k of [1, 2, 3]) runs.push(await drift(["--shard", `${k}/3`, "--concurrency", "2"]));
+    runs.forEach((run, i) => {
+      expect(run.report.shard).toEqual({ index: i + 1, count: 3, fleet: ALL });
+      expect(run.report.stacks.map((s) => s.stack)).toEqual(stacksOfShard(ALL, { index: i + 1, count: 3 }));
+    });
+    expect(runs.flatMap((r) => r.report.stacks.map((s) => s.stack)).sort()).toEqual(ALL);
+
+    const dirs = runs.map(reportsDirOf);
+    const merged = await drift(["--merge", ...dirs]);
+    expect(merged.code).toBe(whole.code);
+    expect(merged.report.problems).toEqual([]);
+    expect(merged.report.stacks.map(comparable)).toEqual(whole.report.stacks.map(comparable));
+    expect(merged.junit.match(/<testcase /g)).toHaveLength(ALL.length);
+    const rows = (out: string) => out.split("\n").filter((l) => ALL.some((s) => l.startsWith(`${s} `)));
+    expect(rows(merged.stdout)).toEqual(rows(whole.stdout));
+
+    const incomplete = await drift(["--merge", dirs[0], dirs[2]]);
+    expect(incomplete.code).toBe(1);
+    expect(incomplete.stdout).toContain("ERROR: shard 2/3 is missing");
+    expect(incomplete.junit).toMatch(/<error type="shard" message="shard 2\/3 is missing">/);
+  });
+
+  it("--per-host 1: one stack at a time per Moodle host even at --concurrency 4", async () => {
+    for (const d of Object.values(doubles)) d.control.clearRequests();
+    const run = await drift(["--concurrency", "4", "--per-host", "1"]);
+    expect(run.report.stacks.map((s) => s.stack)).toEqual(ALL);
+    expect(doubles.a.control.concurrency().maxClients).toBe(1);
+    expect(doubles.b.control.concurrency().maxClients).toBe(1);
+  });
+});
