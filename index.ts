@@ -1,6 +1,7 @@
 // Wires stack config to the components; all behaviour lives in config/, components/ and providers/.
 import * as pulumi from "@pulumi/pulumi";
 import { PercipioIntegration } from "./components/PercipioIntegration";
+import { programFingerprint as programFingerprintOf } from "./config/programFingerprint";
 import { pulumiConfigReader } from "./config/pulumiConfig";
 import { loadStackSettings, StackConfigError, StackSettings } from "./config/stack";
 import type { ConnectionArgs } from "./providers/connection";
@@ -76,3 +77,5 @@ export const handoff = integration.handoff;
 export const tokenIssuedAt = integration.tokenIssuedAt;
 export const nextSteps = integration.nextSteps;
 export const percipioConfigured = integration.percipioConfigured;
+/** What this run's inputs were (see config/programFingerprint.ts): lets `npm run drift` skip the program when nothing changed. */
+export const programFingerprint = programFingerprintOf(process.cwd(), pulumi.getStack());

@@ -29,6 +29,28 @@ export function changesFromEvents(events: readonly EngineEvent[]): ResourceChang
   return changes;
 }
 
+/**
+ * The same, from a refresh that did not run the program (the inputs the last up applied are
+ * unchanged): each resource whose read-back differs from the state, with the outputs that differ
+ * (the providers mirror every managed input in their outputs, under the same names). A resource
+ * gone from Moodle is what the next up creates again, as a preview would say.
+ */
+export function changesFromRefreshEvents(events: readonly EngineEvent[]): ResourceChange[] {
+  const changes: ResourceChange[] = [];
+  for (const event of events) {
+    const step = event.resOutputsEvent?.metadata;
+    if (!step || (step.op !== "update" && step.op !== "delete")) continue;
+    if (step.type === "pulumi:pulumi:Stack" || step.type.startsWith("pulumi:providers:")) continue;
+    changes.push({
+      type: step.type.split(":").pop() as string,
+      name: step.urn.split("::").pop() as string,
+      op: step.op === "delete" ? "create" : "update",
+      fields: step.op === "delete" ? [] : differingKeys(step.old?.outputs, step.new?.outputs).sort(),
+    });
+  }
+  return changes;
+}
+
 function differingKeys(olds: Record<string, unknown> = {}, news: Record<string, unknown> = {}): string[] {
   const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
   return [...keys].filter((k) => !k.startsWith("__") && JSON.stringify(olds[k]) !== JSON.stringify(news[k]));

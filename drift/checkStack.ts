@@ -1,7 +1,8 @@
 // One stack's check through the Automation API: is Moodle there, what would a refreshing preview
 // change, when does the token expire; and, when asked, an `up` that puts drift back.
 import { EngineEvent, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { changesFromEvents } from "./changes";
+import { programFingerprint } from "../config/programFingerprint";
+import { changesFromEvents, changesFromRefreshEvents } from "./changes";
 import { engineFailure } from "./errors";
 import { HostSlots, hostOf } from "./hostSlots";
 import { probe } from "./reachability";
@@ -38,7 +39,12 @@ export async function checkStack(name: string, options: CheckOptions): Promise<S
     const state = (await stack.exportStack()).deployment as { resources?: { type?: string; outputs?: Record<string, any> }[] };
     const resources = state.resources ?? [];
     report.token = tokenExpiryFromState(resources, options.today, options.expiryWarningDays);
-    report.moodleUrl = (await configuredUrl(stack)) || stackOutput(resources, "moodleUrl");
+    // The last up applied exactly these inputs: running the program again would plan nothing new, so
+    // reading every resource back (a refresh, without the program) tells all there is to tell.
+    const applied = stackOutput(resources, "programFingerprint");
+    const unchanged = applied !== "" && applied === programFingerprint(options.projectDir, name);
+    // Unchanged inputs mean an unchanged moodle:url, which the last up recorded.
+    report.moodleUrl = (unchanged && stackOutput(resources, "moodleUrl")) || (await configuredUrl(stack)) || stackOutput(resources, "moodleUrl");
     const talkToMoodle = async () => {
       if (report.moodleUrl) {
         const reach = await probe(report.moodleUrl);
@@ -48,9 +54,13 @@ export async function checkStack(name: string, options: CheckOptions): Promise<S
           return;
         }
       }
-      const preview = await stack.preview({ refresh: true, color: "never", onEvent: (e) => events.push(e) });
-      report.changes = changesFromEvents(events);
-      const summary = preview.changeSummary as Record<string, number>;
+      report.check = unchanged ? "refresh" : "preview";
+      const onEvent = (e: EngineEvent) => events.push(e);
+      const result = unchanged
+        ? await stack.previewRefresh({ color: "never", onEvent })
+        : await stack.preview({ refresh: true, color: "never", onEvent });
+      report.changes = unchanged ? changesFromRefreshEvents(events) : changesFromEvents(events);
+      const summary = result.changeSummary as Record<string, number>;
       const changed = Object.entries(summary).some(([op, count]) => op !== "same" && count > 0);
       report.status = changed || report.changes.length > 0 ? "drift" : "clean";
       if (report.status === "drift" && options.repair) report.repair = await repair(stack, name);

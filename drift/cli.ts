@@ -28,9 +28,11 @@ async function main(argv: string[]): Promise<number> {
   fs.writeFileSync(path.join(options.reportsDir, "drift-report.xml"), junit(report));
   console.log(table(report));
   const what = options.merge ? `merged from ${options.merge.length} shard report(s)` : `in ${(report.durationMs / 1000).toFixed(1)} s (concurrency ${report.concurrency}, ${report.perHost} per host)`;
+  const byRefresh = report.stacks.filter((s) => s.check === "refresh").length;
+  const how = byRefresh ? ` ${byRefresh} read back without running the program (inputs unchanged since their last up);` : "";
   const shard = report.shard ? ` shard ${report.shard.index}/${report.shard.count} of ${report.shard.fleet.length};` : "";
   console.log(
-    `\n${report.stacks.length} stack(s) ${what};${shard} ` +
+    `\n${report.stacks.length} stack(s) ${what};${how}${shard} ` +
       `reports in ${path.relative(process.cwd(), options.reportsDir) || "."}/drift-report.{json,xml}; exit ${report.exitCode}`,
   );
   return report.exitCode;

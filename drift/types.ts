@@ -40,6 +40,12 @@ export interface StackReport {
   /** Why the stack is unreachable or in error (never contains a secret value). */
   message?: string;
   durationMs: number;
+  /**
+   * How Moodle was compared with the stack: "refresh" (every resource read back; the inputs the last
+   * up applied are provably unchanged, so the program was not run) or "preview" (the program run, with
+   * a refresh first). Absent when Moodle was not reached.
+   */
+  check?: "refresh" | "preview";
   repair?: RepairResult;
 }
 

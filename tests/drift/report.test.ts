@@ -3,7 +3,11 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { changesFromEvents, describeChange } from "../../drift/changes";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { changesFromEvents, changesFromRefreshEvents, describeChange } from "../../drift/changes";
+import { programFingerprint } from "../../config/programFingerprint";
 import { engineFailure } from "../../drift/errors";
 import { parseOptions, UsageError } from "../../drift/options";
 import { secretsEnvForStack, stackEnvSuffix, withdrawGlobalPassphrase } from "../../drift/passphrase";
@@ -121,6 +125,74 @@ describe("changes from engine events", () => {
       { type: "PercipioSettings", name: "percipio-settings", op: "create", fields: [] },
     ]);
     expect(changes.map(describeChange)).toEqual(["WebServices.enabled", "WebServiceToken.v", "PercipioSettings (create)"]);
+  });
+});
+
+describe("changes from a refresh that did not run the program", () => {
+  const out = (op: string, type: string, name: string, old?: object, nu?: object): EngineEvent =>
+    ({ sequence: 0, timestamp: 0, resOutputsEvent: { metadata: { op, type, urn: `urn:pulumi:s::moodle::x$${type}::${name}`, provider: "", old: old && { outputs: old }, new: nu && { outputs: nu } } } }) as any;
+  it("a read-back that differs is an update of the differing outputs; a resource gone from Moodle is created again", () => {
+    const events = [
+      out("same", "pulumi-nodejs:dynamic/moodle:WebServiceProtocol", "rest-protocol", { a: 1 }, { a: 1 }),
+      out("update", "pulumi-nodejs:dynamic/moodle:WebServices", "web-services", { enabled: true, pw: "[secret]", __provider: "a" }, { enabled: false, pw: "[secret]", __provider: "b" }),
+      out("delete", "pulumi-nodejs:dynamic/moodle:WebServiceToken", "percipio-token", { v: "1" }, undefined),
+      out("update", "pulumi:pulumi:Stack", "moodle-s", { a: 1 }, { a: 2 }),
+      out("update", "pulumi:providers:pulumi-nodejs", "default", { a: 1 }, { a: 2 }),
+      { sequence: 1, timestamp: 0, resourcePreEvent: { metadata: { op: "refresh", type: "pulumi-nodejs:dynamic/moodle:WebServices", urn: "u::web-services", provider: "" } } } as any,
+    ];
+    expect(changesFromRefreshEvents(events)).toEqual([
+      { type: "WebServices", name: "web-services", op: "update", fields: ["enabled"] },
+      { type: "WebServiceToken", name: "percipio-token", op: "create", fields: [] },
+    ]);
+  });
+});
+
+describe("the program's fingerprint", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-fp-"));
+    fs.mkdirSync(path.join(dir, "providers", "implementations"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: moodle\n");
+    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  moodle:url: https://a.example.com\n");
+    fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
+    fs.writeFileSync(path.join(dir, "providers", "implementations", "token.ts"), "// v1\n");
+    fs.writeFileSync(path.join(dir, "README.md"), "docs\n");
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("is the same for the same files, and changes with the stack's config, the program's code or the project file", () => {
+    const first = programFingerprint(dir, "prod");
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(programFingerprint(dir, "prod")).toBe(first);
+    fs.writeFileSync(path.join(dir, "README.md"), "other docs\n");
+    expect(programFingerprint(dir, "prod")).toBe(first);
+    const changed = (file: string, text: string) => {
+      const before = fs.readFileSync(path.join(dir, file), "utf8");
+      fs.writeFileSync(path.join(dir, file), text);
+      const fp = programFingerprint(dir, "prod");
+      fs.writeFileSync(path.join(dir, file), before);
+      return fp;
+    };
+    expect(changed("Pulumi.prod.yaml", "config:\n  moodle:url: https://b.example.com\n")).not.toBe(first);
+    expect(changed("providers/implementations/token.ts", "// v2\n")).not.toBe(first);
+    expect(changed("Pulumi.yaml", "name: moodle\noptions: {}\n")).not.toBe(first);
+    expect(programFingerprint(dir, "prod")).toBe(first);
+  });
+
+  it("follows folders given as links, as a program folder made of links to the project has them", () => {
+    const linked = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-fp-links-"));
+    try {
+      for (const name of fs.readdirSync(dir)) fs.symlinkSync(path.join(dir, name), path.join(linked, name));
+      expect(programFingerprint(linked, "prod")).toBe(programFingerprint(dir, "prod"));
+    } finally {
+      fs.rmSync(linked, { recursive: true, force: true });
+    }
+  });
+
+  it("cannot vouch for a stack without its config file, or whose config imports an environment", () => {
+    expect(programFingerprint(dir, "staging")).toBe("");
+    fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "environment:\n  - moodle/prod\nconfig: {}\n");
+    expect(programFingerprint(dir, "prod")).toBe("");
   });
 });
 
