@@ -5,4 +5,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 ensure_node_modules
 ensure_pulumi
 cd "$project_root"
-exec node -r ts-node/register/transpile-only bench/main.ts "$@"
+# --fleet: the drift report over fleets of stacks (bench/fleet.ts); otherwise the deploy operations.
+case " $* " in
+  *" --fleet "*) exec node -r ts-node/register/transpile-only bench/fleet.ts "$@" ;;
+  *) exec node -r ts-node/register/transpile-only bench/main.ts "$@" ;;
+esac
