@@ -52,7 +52,7 @@ interface Row {
 
 async function main(): Promise<void> {
   const options = parseFleetArgs(process.argv.slice(2));
-  const { command, path: cli } = await pulumiCli();
+  const { path: cli } = await pulumiCli();
   const rows: Row[] = [];
   for (const size of options.sizes) {
     const backendDir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-bench-fleet-"));
