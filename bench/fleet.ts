@@ -2,7 +2,7 @@
 // For each fleet size it deploys that many stacks (each on its own Moodle double on loopback), then
 // times `npm run drift` over all of them at each concurrency, beside one plain `pulumi preview` of
 // one such stack in the same run, and prints total and per-stack time with the machine's load.
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -68,12 +68,9 @@ async function main(): Promise<void> {
       });
       // One plain `pulumi preview` of one such stack, as a user types it (Pulumi.yaml's refresh: always).
       const previewStart = Date.now();
-      const preview = spawnSync(cli, ["preview", "--stack", names[0], "--non-interactive"], {
-        cwd: fleet.projectDir,
-        env: { ...process.env, ...fleet.env, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE },
-        encoding: "utf8",
-      });
-      if (preview.status !== 0) throw new Error(`pulumi preview failed:\n${preview.stdout}\n${preview.stderr}`);
+      // Not spawnSync: the doubles answer from this process's event loop.
+      const preview = await run(cli, ["preview", "--stack", names[0], "--non-interactive"], fleet.projectDir, { ...fleet.env, PULUMI_CONFIG_PASSPHRASE: PASSPHRASE });
+      if (preview.code !== 0) throw new Error(`pulumi preview failed:\n${preview.output}`);
       const previewS = (Date.now() - previewStart) / 1000;
       for (const concurrency of options.concurrency) {
         const run = await runDrift(fleet, ["--concurrency", String(concurrency)], { PULUMI_CONFIG_PASSPHRASE: PASSPHRASE });
@@ -105,6 +102,16 @@ async function main(): Promise<void> {
   console.log(`${lines.join("\n")}\n\n${os.cpus().length} cores, ${os.totalmem() >> 30} GiB; commit ${gitCommit()}`);
   fs.mkdirSync(path.dirname(options.out), { recursive: true });
   fs.writeFileSync(options.out, JSON.stringify({ at: new Date().toISOString(), rows }, null, 2) + "\n");
+}
+
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env } });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("close", (code) => resolve({ code, output }));
+  });
 }
 
 function gitCommit(): string {
