@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   for (const r of rows) {
     lines.push(`| ${r.stacks} | ${r.concurrency} | ${r.totalS.toFixed(1)} | ${r.perStackS.toFixed(2)} | ${r.previewS.toFixed(2)} | ${r.ratio.toFixed(2)}× | ${r.byRefresh}/${r.stacks} | ${r.load} |`);
   }
-  console.log(`${lines.join("\n")}\n\n${os.cpus().length} cores, ${os.totalmem() >> 30} GiB; commit ${gitCommit()}`);
+  console.log(`${lines.join("\n")}\n\n${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; commit ${gitCommit()}`);
   fs.mkdirSync(path.dirname(options.out), { recursive: true });
   fs.writeFileSync(options.out, JSON.stringify({ at: new Date().toISOString(), rows }, null, 2) + "\n");
 }
