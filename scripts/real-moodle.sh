@@ -263,7 +263,10 @@ install_site() {
 # The just-installed state: a template database and a copy of moodledata.
 take_snapshot() {
   local t0; t0="$(now)"
+  # Caches rebuilt once (a page read) before the copy: they belong to this database state, and a reset
+  # then answers its first request without rebuilding them.
   moodle_cli admin/cli/purge_caches.php
+  curl -s -o /dev/null "$url/login/index.php" || true
   db_exists "$db_template" && psql_admin -c "DROP DATABASE $db_template"
   psql_admin -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname='$db_name' AND pid <> pg_backend_pid()" >/dev/null
   psql_admin -c "CREATE DATABASE $db_template TEMPLATE $db_name OWNER $db_user"
@@ -276,14 +279,13 @@ take_snapshot() {
 do_reset() {
   [ -f "$snap/.complete" ] && db_exists "$db_template" || die "no snapshot yet: run '$0 start' first"
   local t0; t0="$(now)"
-  # php-fpm holds no persistent connections, but a request in flight would; stop it meanwhile.
-  stop_fpm
+  # Moodle keeps no state in php-fpm between requests (no persistent connections, file caches in
+  # moodledata), so the daemons keep running; WITH (FORCE) ends a connection of a request in flight.
   psql_admin -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)"
   psql_admin -c "CREATE DATABASE $db_name TEMPLATE $db_template OWNER $db_user"
   rm -rf "$data.old"; mv "$data" "$data.old"
   cp -a "$snap/moodledata" "$data"
   rm -rf "$data.old"
-  ensure_fpm
   log "reset to the snapshot in $(took "$t0")"
 }
 
