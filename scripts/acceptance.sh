@@ -12,4 +12,5 @@ for v in MOODLE_URL MOODLE_ADMIN_USER MOODLE_ADMIN_PASSWORD; do
 done
 ensure_node_modules
 cd "$project_root"
-npx jest --ci --runInBand tests/client "$@"
+# MOODLE_ACCEPTANCE=1 is what points tests/support/moodleTarget.ts at the site (MOODLE_URL alone does not).
+MOODLE_ACCEPTANCE=1 npx jest --ci --runInBand tests/client "$@"

@@ -5,7 +5,7 @@ import { clearClientCache, clientFor, MoodleClient } from "../../moodle/client";
 import { MoodleRestClient } from "../../moodle/rest";
 import { MoodleError, MoodleLoginError, MoodleRestError, MoodleValidationError, MoodleWebServicesUnavailableError } from "../../moodle/errors";
 import type { PercipioSettings } from "../../moodle/types";
-import { DoubleVersion, FaultSpec, MoodleTarget, REAL_TARGET, startMoodleTarget } from "../support/moodleTarget";
+import { DoubleVersion, FaultSpec, MoodleTarget, REAL_TARGET, recordRequests, startMoodleTarget } from "../support/moodleTarget";
 
 const TARGETS: (DoubleVersion | undefined)[] = REAL_TARGET ? [undefined] : ["5.0", "4.5"];
 const SERVICE_ID: Record<DoubleVersion, number> = { "5.0": 3, "4.5": 2 };
@@ -216,36 +216,52 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
   const doubleTest = REAL_TARGET ? test.skip : test;
   const doubleNote = REAL_TARGET ? " (skipped: needs the Moodle double's control API; the target is a real Moodle)" : "";
 
-  doubleTest(`lists more than one report page of tokens${doubleNote}`, async () => {
-    const ctl = t.control!;
-    const before = (ctl.state() as { tokens: unknown[] }).tokens;
-    const many = Array.from({ length: 35 }, (_, i) => ({
-      id: 1000 + i,
-      token: (1000 + i).toString(16).padStart(32, "0"),
-      name: `${t.prefix}bulk-${i}`,
-      userId: 2,
-      serviceId,
-      iprestriction: "",
-      validuntil: 0,
-      lastaccess: 0,
-      creatorId: 2,
-      timecreated: 1_700_000_000,
-    }));
-    ctl.patchState({ tokens: [...before, ...many] });
-    try {
-      const names = (await c.listTokens()).map((r) => r.name).filter((n) => n.startsWith(`${t.prefix}bulk-`));
-      expect(names).toHaveLength(35);
-      // Ours sorts after the 35 (no expiry, newest id), so it is on the report's second page: capture,
-      // the duplicate check and deletion must all read past page one.
-      const created = await c.createToken({ name: `${t.prefix}paged`, userId: 2, serviceId });
-      expect(created.token).toMatch(HEX32);
-      await expect(c.createToken({ name: `${t.prefix}paged`, userId: 2, serviceId })).rejects.toThrow(/already exists/);
-      await c.deleteToken(created.row.id);
-      expect((ctl.state() as { tokens: { id: number }[] }).tokens.some((x) => x.id === created.row.id)).toBe(false);
-    } finally {
-      ctl.patchState({ tokens: before });
-    }
-  });
+  test(
+    "lists more than one report page of tokens",
+    async () => {
+      const me = (await c.session()).userId;
+      let bulk: number;
+      let giveBack: () => Promise<unknown>;
+      if (t.control) {
+        // The double takes 35 tokens at once; ours then sorts after them (no expiry, newest id), on page two.
+        const ctl = t.control;
+        const before = (ctl.state() as { tokens: unknown[] }).tokens;
+        bulk = 35;
+        const many = Array.from({ length: bulk }, (_, i) => ({
+          id: 1000 + i,
+          token: (1000 + i).toString(16).padStart(32, "0"),
+          name: `${t.prefix}bulk-${i}`,
+          userId: 2,
+          serviceId,
+          iprestriction: "",
+          validuntil: 0,
+          lastaccess: 0,
+          creatorId: 2,
+          timecreated: 1_700_000_000,
+        }));
+        ctl.patchState({ tokens: [...before, ...many] });
+        giveBack = async () => ctl.patchState({ tokens: before });
+      } else {
+        // A real site: as many tokens of ours, made through the pages, as a second report page (30 rows) needs.
+        bulk = Math.max(1, 31 - (await c.listTokens()).length);
+        for (let i = 0; i < bulk; i++) await c.createToken({ name: `${t.prefix}bulk-${i}`, userId: me, serviceId });
+        giveBack = async () => undefined; // afterAll deletes every token of ours
+      }
+      try {
+        const names = (await c.listTokens()).map((r) => r.name).filter((n) => n.startsWith(`${t.prefix}bulk-`));
+        expect(names).toHaveLength(bulk);
+        // With more than a page of tokens, capture, the duplicate check and deletion must all read past page one.
+        const created = await c.createToken({ name: `${t.prefix}paged`, userId: me, serviceId });
+        expect(created.token).toMatch(HEX32);
+        await expect(c.createToken({ name: `${t.prefix}paged`, userId: me, serviceId })).rejects.toThrow(/already exists/);
+        await c.deleteToken(created.row.id);
+        expect((await c.listTokens()).some((x) => x.id === created.row.id)).toBe(false);
+      } finally {
+        await giveBack();
+      }
+    },
+    REAL_TARGET ? 600_000 : undefined,
+  );
 
   test("a service id Moodle has no record of reads as gone; an existing one reads back", async () => {
     expect(await c.getService(987_654)).toBeUndefined();
@@ -290,20 +306,18 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
     }
   });
 
-  doubleTest(`a wrong password costs one failed login POST per client, whatever calls, resources and timeouts follow${doubleNote}`, async () => {
-    const ctl = t.control!;
-    const wrong = { ...t.conn, password: `${t.conn.password}-wrong`, timeoutMs: 1000 };
-    const answeredLoginPosts = () => ctl.requests().filter((r) => r.method === "POST" && r.path.startsWith("/login/index.php") && r.status !== 0).length;
+  test("a wrong password costs one failed login POST per client, whatever calls and resources follow", async () => {
+    const wrong = { ...t.conn, password: `${t.conn.password}-wrong` };
+    const rec = recordRequests(); // counted at the client's transport, so this runs on a real Moodle too
+    const loginPosts = () => rec.requests.filter((r) => r.startsWith("POST /login/index.php")).length;
     clearClientCache();
-    ctl.clearRequests();
     try {
-      // A slow login page first (timed out once, retried) must not turn into a second password check.
-      ctl.injectFault({ method: "GET", path: "/login/index.php", kind: "timeout", times: 1 });
-      const first = clientFor(wrong, fast);
+      const first = clientFor(wrong, { ...fast, log: rec.log });
       const err = await first.session().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(MoodleLoginError);
       expect((err as Error).message).toMatch(/Invalid login/);
-      expect(answeredLoginPosts()).toBe(1);
+      expect((err as Error).message).not.toContain(wrong.password);
+      expect(loginPosts()).toBe(1);
       // Every later call, concurrent or not, and every other resource of the run fails fast with the same error.
       const again = await Promise.all([
         first.listTokens().catch((e: unknown) => e),
@@ -312,6 +326,22 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
         clientFor({ ...wrong }, fast).session().catch((e: unknown) => e),
       ]);
       for (const e of again) expect((e as Error).message).toBe((err as Error).message);
+      expect(loginPosts()).toBe(1);
+    } finally {
+      clearClientCache();
+    }
+  });
+
+  doubleTest(`a login page or login POST that timed out is still one password check${doubleNote}`, async () => {
+    const ctl = t.control!;
+    const wrong = { ...t.conn, password: `${t.conn.password}-wrong`, timeoutMs: 1000 };
+    const answeredLoginPosts = () => ctl.requests().filter((r) => r.method === "POST" && r.path.startsWith("/login/index.php") && r.status !== 0).length;
+    clearClientCache();
+    ctl.clearRequests();
+    try {
+      // A slow login page first (timed out once, retried) must not turn into a second password check.
+      ctl.injectFault({ method: "GET", path: "/login/index.php", kind: "timeout", times: 1 });
+      await expect(clientFor(wrong, fast).session()).rejects.toThrow(/Invalid login/);
       expect(answeredLoginPosts()).toBe(1);
       // A POST whose answer never came was not checked by Moodle; the retry is the one check.
       clearClientCache();

@@ -1,7 +1,9 @@
-// Where the client suite runs: a real Moodle when MOODLE_URL, MOODLE_ADMIN_USER and MOODLE_ADMIN_PASSWORD
-// are set (acceptance mode), otherwise the Moodle double started in-process on an ephemeral port.
+// Where the client suite runs: a real Moodle in acceptance mode (scripts/acceptance.sh sets MOODLE_ACCEPTANCE=1
+// next to MOODLE_URL, MOODLE_ADMIN_USER and MOODLE_ADMIN_PASSWORD), otherwise the Moodle double started
+// in-process on an ephemeral port.
 import * as fs from "fs";
 import type { MoodleConnection } from "../../moodle/types";
+import { redact } from "../../moodle/redact";
 import { DoubleControl, FaultSpec, MoodleDoubleVersion, startMoodleDouble } from "../../moodle-double";
 
 export type DoubleVersion = MoodleDoubleVersion;
@@ -19,7 +21,21 @@ export interface MoodleTarget {
   stop(): Promise<void>;
 }
 
-export const REAL_TARGET = Boolean(process.env.MOODLE_URL && process.env.MOODLE_ADMIN_USER && process.env.MOODLE_ADMIN_PASSWORD);
+const REAL_SITE_VARS = ["MOODLE_URL", "MOODLE_ADMIN_USER", "MOODLE_ADMIN_PASSWORD"] as const;
+
+/**
+ * Acceptance mode is chosen by scripts/acceptance.sh alone (MOODLE_ACCEPTANCE=1): a MOODLE_URL left in the
+ * shell (e.g. from `scripts/real-moodle.sh env`) must not turn `npm test` into a run against that site
+ * which writes to it and leaves out the double's tests.
+ */
+export function realTargetFromEnv(env: Record<string, string | undefined>): boolean {
+  if (env.MOODLE_ACCEPTANCE !== "1") return false;
+  const missing = REAL_SITE_VARS.filter((v) => !env[v]);
+  if (missing.length) throw new Error(`MOODLE_ACCEPTANCE=1 needs ${missing.join(", ")} (run the suite with npm run test:acceptance)`);
+  return true;
+}
+
+export const REAL_TARGET = realTargetFromEnv(process.env);
 
 export async function startMoodleTarget(opts: { moodleVersion?: DoubleVersion; timeoutMs?: number; retries?: number } = {}): Promise<MoodleTarget> {
   const prefix = `iac-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}-`;
@@ -50,4 +66,34 @@ export async function startMoodleTarget(opts: { moodleVersion?: DoubleVersion; t
     conn: { url: d.url, username: d.adminUser, password: d.adminPassword, allowHttp: true, timeoutMs: opts.timeoutMs, retries: opts.retries },
     stop: () => d.stop(),
   };
+}
+
+/**
+ * The HTTP requests one client sends, counted at its own transport: MoodleHttp logs one line per request
+ * it sent ("GET /path?query -> 200 (12 ms)", secrets redacted), so this works on a real Moodle as on the
+ * double. Pass `log` in the client's options; `requests` lists "METHOD /path?query" in order.
+ */
+export interface RequestRecorder {
+  log: (msg: string) => void;
+  requests: string[];
+  clear(): void;
+}
+
+const REQUEST_LINE = /^(GET|POST) (\S+) -> /;
+
+export function recordRequests(): RequestRecorder {
+  const requests: string[] = [];
+  return {
+    requests,
+    log: (msg) => {
+      const m = REQUEST_LINE.exec(msg);
+      if (m) requests.push(`${m[1]} ${m[2]}`);
+    },
+    clear: () => void requests.splice(0),
+  };
+}
+
+/** The double's request log in the recorder's form (secrets redacted the same way). */
+export function doubleRequests(control: DoubleControl): string[] {
+  return control.requests().map((r) => redact(`${r.method} ${r.path}`));
 }
