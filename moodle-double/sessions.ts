@@ -26,6 +26,10 @@ export interface Session {
   logintoken: string;
   lastSeen: number;
   wantsurl?: string;
+  /** $SESSION->lang (?lang=, browser language); survives login unless the user has a language. */
+  lang?: string;
+  /** $SESSION->forcelang (?forcelang=); wins over every other language. */
+  forcelang?: string;
   flash: Flash;
 }
 
@@ -66,12 +70,14 @@ export class SessionStore {
     return s;
   }
 
-  /** Login: new id and new sesskey; wantsurl survives (as $SESSION does in Moodle). */
+  /** Login: new id and new sesskey; $SESSION (wantsurl, lang, forcelang) survives, as in Moodle. */
   regenerate(old: Session, userId: number): Session {
     this.sessions.delete(old.id);
     const s = this.create();
     s.userId = userId;
     s.wantsurl = old.wantsurl;
+    s.lang = old.lang;
+    s.forcelang = old.forcelang;
     return s;
   }
 

@@ -16,6 +16,8 @@ export interface DoubleUser {
   suspended?: boolean;
   /** Moodle's auth_forcepasswordchange preference: every require_login page redirects to change_password.php. */
   forcePasswordChange?: boolean;
+  /** The profile's preferred language (user->lang); absent or "" = none, the site default applies. */
+  lang?: string;
 }
 
 export interface DoubleService {
@@ -59,7 +61,16 @@ export interface DoubleState {
   moodleVersion: MoodleDoubleVersion;
   release: string;
   version: string;
-  site: { fullname: string; shortname: string; timezone: string };
+  /**
+   * `lang`: the front page's forced language (course 1's `lang`). Moodle never applies a site course's
+   * language (current_language() skips SITEID), so it changes no page; kept to prove exactly that.
+   */
+  site: { fullname: string; shortname: string; timezone: string; lang?: string };
+  /**
+   * Language packs installed in moodledata/lang besides English, code -> name ("fr": "Français ‎(fr)‎").
+   * config.lang is the site default, config.langlist limits the offered ones (moodle-double/lang.ts).
+   */
+  languages?: Record<string, string>;
   /** Core config ($CFG); a missing key = variable not set (e.g. webserviceprotocols on a fresh site). */
   config: Record<string, string>;
   /** config_plugins, e.g. pluginConfig.percipio.clientid; runtime keys (oauthToken...) may be seeded too. */
@@ -94,7 +105,7 @@ export function defaultState(moodleVersion: MoodleDoubleVersion = "5.0", adminPa
     site: { fullname: v.siteFullname, shortname: v.siteShortname, timezone: "Europe/London" },
     // Every served setting at its default; enablewebservices is off and webserviceprotocols unset,
     // as on a fresh site.
-    config: { enablewebservices: "0", ...defaults.config },
+    config: { enablewebservices: "0", lang: "en", ...defaults.config },
     pluginConfig: { ...defaults.pluginConfig, mod_percipio: { version: "2022022124" } },
     users: [
       {

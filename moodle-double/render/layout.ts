@@ -2,6 +2,8 @@
 import type { DoubleState, DoubleUser } from "../state";
 import type { Session } from "../sessions";
 import { VERSIONS, VersionInfo } from "../versions";
+import { str } from "../lang";
+import type { StringId } from "../lang-strings";
 
 export interface RenderCtx {
   /** wwwroot, no trailing slash. */
@@ -9,6 +11,18 @@ export interface RenderCtx {
   state: DoubleState;
   session?: Session;
   user?: DoubleUser;
+  /** The page's language (moodle-double/lang.ts pageLanguage); "en" when absent. */
+  lang?: string;
+}
+
+/** The page's language code. */
+export function langOf(ctx: RenderCtx): string {
+  return ctx.lang ?? "en";
+}
+
+/** get_string() in the page's language. */
+export function t(ctx: RenderCtx, id: StringId, a?: string | number): string {
+  return str(langOf(ctx), id, a);
 }
 
 export function vinfo(ctx: RenderCtx): VersionInfo {
@@ -40,8 +54,8 @@ export function bs(ctx: RenderCtx) {
     select: b4 ? "custom-select" : "form-select",
     tableClass: (cls: string) => (b4 ? cls.replace(/ table table-hover$/, "") : cls),
     closeButton: b4
-      ? `    <button type="button" class="btn-close" data-dismiss="alert">\n        <span aria-hidden="true">&times;</span>\n        <span class="sr-only">Dismiss this notification</span>\n    </button>`
-      : `    <button type="button" class="btn-close" data-bs-dismiss="alert">\n        <span class="visually-hidden">Dismiss this notification</span>\n    </button>`,
+      ? `    <button type="button" class="btn-close" data-dismiss="alert">\n        <span aria-hidden="true">&times;</span>\n        <span class="sr-only">${t(ctx, "dismissnotification")}</span>\n    </button>`
+      : `    <button type="button" class="btn-close" data-bs-dismiss="alert">\n        <span class="visually-hidden">${t(ctx, "dismissnotification")}</span>\n    </button>`,
   };
 }
 
@@ -70,7 +84,7 @@ function mcfg(ctx: RenderCtx, contextid: number): string {
     admin: "admin",
     svgicons: true,
     usertimezone: ctx.state.site.timezone,
-    language: "en",
+    language: langOf(ctx),
     courseId: 1,
     courseContextId: 2,
     contextid: contextid,
@@ -107,28 +121,28 @@ export function page(ctx: RenderCtx, o: PageOptions): string {
   const fullname = ctx.user ? `${ctx.user.firstname} ${ctx.user.lastname}` : "";
   const usermenu = loggedIn
     ? `<div class="usermenu"><div class="dropdown show">
-    <a href="#" role="button" id="user-menu-toggle" ${b.data("toggle")}="dropdown" aria-label="User menu" aria-haspopup="true" aria-controls="user-action-menu" aria-expanded="false">${esc(fullname)}</a>
+    <a href="#" role="button" id="user-menu-toggle" ${b.data("toggle")}="dropdown" aria-label="${esc(t(ctx, "usermenu"))}" aria-haspopup="true" aria-controls="user-action-menu" aria-expanded="false">${esc(fullname)}</a>
     <div id="user-action-menu" class="dropdown-menu ${v.bs4 ? "dropdown-menu-right" : "dropdown-menu-end"}">
         <div id="usermenu-carousel" class="carousel slide" data-touch="false" data-interval="false" data-keyboard="false">
             <div class="carousel-inner">
                 <div id="carousel-item-main" class="carousel-item active" role="menu" tabindex="-1" aria-label="User">
-                    <a href="${ctx.base}/user/profile.php" class="dropdown-item" role="menuitem" tabindex="-1">Profile</a>
+                    <a href="${ctx.base}/user/profile.php" class="dropdown-item" role="menuitem" tabindex="-1">${t(ctx, "profile")}</a>
                     <div class="dropdown-divider"></div>
-                    <a href="${logout}" class="dropdown-item" role="menuitem" tabindex="-1">Log out</a>
+                    <a href="${logout}" class="dropdown-item" role="menuitem" tabindex="-1">${t(ctx, "logout")}</a>
                 </div>
             </div>
         </div>
     </div>
 </div></div>`
-    : `<div class="usermenu"><span class="login ps-2">You are not logged in.</span></div>`;
+    : `<div class="usermenu"><span class="login ps-2">${t(ctx, "loggedinnot")}</span></div>`;
   const logininfo = loggedIn
-    ? `You are logged in as <a href="${ctx.base}/user/profile.php?id=${ctx.user!.id}"${v.bs4 ? ' title="View profile"' : ""}>${esc(fullname)}</a> (<a href="${logout}">Log out</a>)`
-    : "You are not logged in.";
+    ? `${t(ctx, "loggedinas", `<a href="${ctx.base}/user/profile.php?id=${ctx.user!.id}"${v.bs4 ? ' title="View profile"' : ""}>${esc(fullname)}</a>`)} (<a href="${logout}">${t(ctx, "logout")}</a>)`
+    : t(ctx, "loggedinnot");
   // Moodle's redirect notifications are queued in the session and shown by the next page that prints a header.
   let notifications = o.notifications ?? "";
   if (!o.login && ctx.session?.flash.changesSaved) {
     ctx.session.flash.changesSaved = undefined;
-    notifications = notification(ctx, "success", "Changes saved") + notifications;
+    notifications = notification(ctx, "success", t(ctx, "changessaved")) + notifications;
   }
   const region = o.login
     ? `<div id="region-main-box" class="col-12">
@@ -150,14 +164,14 @@ export function page(ctx: RenderCtx, o: PageOptions): string {
     ? ""
     : `
                 <div class="footer-section p-3">
-                    <div>Powered by <a href="https://moodle.com">Moodle</a></div>
+                    <div>${t(ctx, "poweredbymoodle")}</div>
                         <div>
-                            Version ${esc(v.release === ctx.state.release ? v.release : ctx.state.release)}
+                            ${t(ctx, "version")} ${esc(v.release === ctx.state.release ? v.release : ctx.state.release)}
                         </div>
                 </div>`;
   return `<!DOCTYPE html>
 
-<html  dir="ltr" lang="en" xml:lang="en">
+<html  dir="ltr" lang="${langOf(ctx)}" xml:lang="${langOf(ctx)}">
 <head>
     <title>${esc(o.title)} | ${esc(ctx.state.site.shortname)}</title>
     <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
@@ -199,17 +213,21 @@ ${mcfg(ctx, o.contextid ?? 1)}
 `;
 }
 
-/** Moodle error page: HTTP 404, <title>Error | shortname</title>, p.errormessage. */
+/**
+ * Moodle error page: HTTP 404, <title>Error | shortname</title>, p.errormessage. `errorcode` is the
+ * string id, of core unless given as "<module>/<id>" (the documentation link names the module).
+ */
 export function errorPage(ctx: RenderCtx, message: string, errorcode: string, bodyId = "page-admin"): string {
   const v = vinfo(ctx);
-  const main = `<div data-rel="fatalerror" class="box py-3 errorbox alert alert-danger"><p class="errormessage">${esc(message)}</p><p class="errorcode"><a href="https://docs.moodle.org/${v.docs}/en/error/moodle/${errorcode}">More information about this error</a></p></div><div class="continuebutton">
+  const doc = errorcode.includes("/") ? errorcode : `moodle/${errorcode}`;
+  const main = `<div data-rel="fatalerror" class="box py-3 errorbox alert alert-danger"><p class="errormessage">${esc(message)}</p><p class="errorcode"><a href="https://docs.moodle.org/${v.docs}/${langOf(ctx)}/error/${doc}">${t(ctx, "moreinformation")}</a></p></div><div class="continuebutton">
     <form method="get" action="${ctx.base}/" >
         <button type="submit" class="btn btn-primary"
             id="single_button${singleButtonId()}"
-            >Continue</button>
+            >${t(ctx, "continue")}</button>
     </form>
 </div>`;
-  return page(ctx, { title: "Error", bodyId, bodyClass: "format-site admin path-admin pagelayout-admin", main });
+  return page(ctx, { title: t(ctx, "error"), bodyId, bodyClass: "format-site admin path-admin pagelayout-admin", main });
 }
 
 let buttonCounter = 0;

@@ -1,5 +1,5 @@
 // Login, logout confirmation, forced password change and dashboard pages.
-import { RenderCtx, bs, esc, page, singleButtonId, vinfo } from "./layout";
+import { RenderCtx, bs, esc, page, singleButtonId, t, vinfo } from "./layout";
 
 export function loginPage(ctx: RenderCtx, error?: string): string {
   const b = bs(ctx);
@@ -11,44 +11,44 @@ export function loginPage(ctx: RenderCtx, error?: string): string {
       : `\n        <div class="alert alert-danger" id="loginerrormessage" role="alert">${esc(error)}</div>`
     : "";
   const main = `<div class="loginform">
-        <h1 class="login-heading mb-4">Log in to ${esc(ctx.state.site.fullname)}</h1>${err}
+        <h1 class="login-heading mb-4">${t(ctx, "loginto", esc(ctx.state.site.fullname))}</h1>${err}
         <form class="login-form" action="${ctx.base}/login/index.php" method="post" id="login">
             <input id="anchor" type="hidden" name="anchor" value="">
             <script>document.getElementById('anchor').value = location.hash;</script>
             <input type="hidden" name="logintoken" value="${token}">
             <div class="login-form-username mb-3">
                 <label for="username" class="${b.hidden}">
-                        Username
+                        ${t(ctx, "username")}
                 </label>
-                <input type="text" name="username" id="username" class="form-control form-control-lg" value="" placeholder="Username" autocomplete="username">
+                <input type="text" name="username" id="username" class="form-control form-control-lg" value="" placeholder="${esc(t(ctx, "username"))}" autocomplete="username">
             </div>
             <div class="login-form-password mb-3">
-                <label for="password" class="${b.hidden}">Password</label>
-                <input type="password" name="password" id="password" value="" class="form-control form-control-lg" placeholder="Password" autocomplete="current-password">
+                <label for="password" class="${b.hidden}">${t(ctx, "password")}</label>
+                <input type="password" name="password" id="password" value="" class="form-control form-control-lg" placeholder="${esc(t(ctx, "password"))}" autocomplete="current-password">
             </div>
             <div class="login-form-submit mb-3">
-                <button class="btn btn-primary btn-lg" type="submit" id="loginbtn">Log in</button>
+                <button class="btn btn-primary btn-lg" type="submit" id="loginbtn">${t(ctx, "login")}</button>
             </div>
             <div class="login-form-forgotpassword mb-3">
-                <a href="${ctx.base}/login/forgot_password.php">Lost password?</a>
+                <a href="${ctx.base}/login/forgot_password.php">${t(ctx, "forgotaccount")}</a>
             </div>
         </form>
         <div class="login-divider"></div>
-        <h2 class="login-heading">Some courses may allow guest access</h2>
+        <h2 class="login-heading">${t(ctx, "someallowguest")}</h2>
         <form action="${ctx.base}/login/index.php" method="post" id="guestlogin">
             <input type="hidden" name="logintoken" value="${token}">
             <input type="hidden" name="username" value="guest" />
             <input type="hidden" name="password" value="guest" />
-            <button class="btn btn-secondary" type="submit" id="loginguestbtn">Access as a guest</button>
+            <button class="btn btn-secondary" type="submit" id="loginguestbtn">${t(ctx, "loginguest")}</button>
         </form>
     <div class="login-divider"></div>
 </div>`;
-  return page(ctx, { title: "Log in to the site", bodyId: "page-login-index", bodyClass: "format-site path-login pagelayout-login course-1 context-1 notloggedin", main, login: true });
+  return page(ctx, { title: t(ctx, "loginsite"), bodyId: "page-login-index", bodyClass: "format-site path-login pagelayout-login course-1 context-1 notloggedin", main, login: true });
 }
 
 /** Moodle's confirm dialog: a message, a primary POST button to logout.php, and Cancel. */
 function logoutConfirmDialog(ctx: RenderCtx, message: string, button: string, extraHidden = ""): string {
-  return `<div role="alertdialog" aria-labelledby="modal-header" aria-describedby="modal-body" aria-modal="true" id="notice" class="box py-3 generalbox modal modal-dialog modal-in-page show"><div id="modal-content" class="box py-3 modal-content"><div id="modal-header" class="box py-3 modal-header px-3"><h4 class="h4">Confirm</h4></div><div role="alert" data-aria-autofocus="true" id="modal-body" class="box py-3 modal-body"><p>${message}</p></div><div id="modal-footer" class="box py-3 modal-footer"><div class="buttons"><div class="singlebutton">
+  return `<div role="alertdialog" aria-labelledby="modal-header" aria-describedby="modal-body" aria-modal="true" id="notice" class="box py-3 generalbox modal modal-dialog modal-in-page show"><div id="modal-content" class="box py-3 modal-content"><div id="modal-header" class="box py-3 modal-header px-3"><h4 class="h4">${t(ctx, "confirm")}</h4></div><div role="alert" data-aria-autofocus="true" id="modal-body" class="box py-3 modal-body"><p>${message}</p></div><div id="modal-footer" class="box py-3 modal-footer"><div class="buttons"><div class="singlebutton">
     <form method="post" action="${ctx.base}/login/logout.php" >
             <input type="hidden" name="sesskey" value="${ctx.session?.sesskey ?? ""}">${extraHidden}
         <button type="submit" class="btn btn-primary"
@@ -59,7 +59,7 @@ function logoutConfirmDialog(ctx: RenderCtx, message: string, button: string, ex
     <form method="get" action="${ctx.base}/" >
         <button type="submit" class="btn btn-secondary"
             id="single_button${singleButtonId()}"
-            >Cancel</button>
+            >${t(ctx, "cancel")}</button>
     </form>
 </div></div></div></div></div>`;
 }
@@ -67,14 +67,14 @@ function logoutConfirmDialog(ctx: RenderCtx, message: string, button: string, ex
 /** login/index.php while already logged in. */
 export function alreadyLoggedInPage(ctx: RenderCtx): string {
   const name = ctx.user ? `${ctx.user.firstname} ${ctx.user.lastname}` : "";
-  const main = logoutConfirmDialog(ctx, `You are already logged in as ${esc(name)}, you need to log out before logging in as different user.`, "Log out");
-  return page(ctx, { title: "Log in to the site", bodyId: "page-login-index", bodyClass: "format-site path-login pagelayout-login course-1 context-1", main, login: true });
+  const main = logoutConfirmDialog(ctx, t(ctx, "alreadyloggedin", esc(name)), t(ctx, "logout"));
+  return page(ctx, { title: t(ctx, "loginsite"), bodyId: "page-login-index", bodyClass: "format-site path-login pagelayout-login course-1 context-1", main, login: true });
 }
 
 export function logoutConfirmPage(ctx: RenderCtx): string {
-  const main = logoutConfirmDialog(ctx, "Do you really want to log out?", "Continue", `
+  const main = logoutConfirmDialog(ctx, t(ctx, "logoutconfirm"), t(ctx, "continue"), `
             <input type="hidden" name="loginpage" value="0">`);
-  return page(ctx, { title: "Log out", bodyId: "page-login-logout", bodyClass: "format-site path-login pagelayout-login course-1 context-1", main, login: true });
+  return page(ctx, { title: t(ctx, "logout"), bodyId: "page-login-logout", bodyClass: "format-site path-login pagelayout-login course-1 context-1", main, login: true });
 }
 
 export function changePasswordPage(ctx: RenderCtx): string {
@@ -95,11 +95,11 @@ export function changePasswordPage(ctx: RenderCtx): string {
 
 export function dashboardPage(ctx: RenderCtx): string {
   return page(ctx, {
-    title: "Dashboard",
+    title: t(ctx, "myhome"),
     bodyId: "page-my-index",
     bodyClass: "limitedwidth format-site path-my pagelayout-mydashboard course-1 context-5",
     contextid: 5,
-    main: `<h2>Dashboard</h2>`,
+    main: `<h2>${t(ctx, "myhome")}</h2>`,
   });
 }
 

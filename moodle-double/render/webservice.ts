@@ -1,10 +1,12 @@
 // Web services admin pages: protocols table, external services tables, overview, service edit/users/functions.
 import { coreConfig, DoubleService } from "../state";
-import { RenderCtx, bs, esc, page, vinfo } from "./layout";
+import { RenderCtx, bs, esc, page, t, vinfo } from "./layout";
+import type { StringId } from "../lang-strings";
 
-export const PROTOCOLS: [string, string][] = [
-  ["rest", "REST protocol"],
-  ["soap", "SOAP protocol"],
+/** Installed protocols and the string of their plugin name. */
+export const PROTOCOLS: [string, StringId][] = [
+  ["rest", "restpluginname"],
+  ["soap", "soappluginname"],
 ];
 
 export function enabledProtocols(ctx: RenderCtx): string[] {
@@ -33,12 +35,13 @@ export function protocolsTable(ctx: RenderCtx): string {
   const sk = ctx.session?.sesskey ?? "";
   const v = vinfo(ctx);
   const body = rows(
-    PROTOCOLS.map(([p, label]) => {
+    PROTOCOLS.map(([p, labelId]) => {
+      const label = t(ctx, labelId);
       const enabled = on.includes(p);
       const action = enabled ? "disable" : "enable";
       const icon = enabled
-        ? `<i class="icon fa-regular fa-eye fa-fw "  title="Disable" role="img" aria-label="Disable"></i>`
-        : `<i class="icon fa fa-eye-slash fa-fw "  title="Enable" role="img" aria-label="Enable"></i>`;
+        ? `<i class="icon fa-regular fa-eye fa-fw "  title="${t(ctx, "disable")}" role="img" aria-label="${t(ctx, "disable")}"></i>`
+        : `<i class="icon fa fa-eye-slash fa-fw "  title="${t(ctx, "enable")}" role="img" aria-label="${t(ctx, "enable")}"></i>`;
       return [
         enabled ? `<span>${label}</span>` : `<span class="dimmed_text">${label}</span>`,
         v.protocolVersion,
@@ -48,18 +51,18 @@ export function protocolsTable(ctx: RenderCtx): string {
     }),
     ["leftalign", "centeralign", "centeralign", "centeralign"],
   );
-  return `<h3 class="main">Active web service protocols</h3><div class="box py-3 generalbox webservicesui"><div class="table-responsive"><table class="${b.tableClass("admintable generaltable table table-hover")}" id="webserviceprotocols">
+  return `<h3 class="main">${t(ctx, "actwebserviceshhdr")}</h3><div class="box py-3 generalbox webservicesui"><div class="table-responsive"><table class="${b.tableClass("admintable generaltable table table-hover")}" id="webserviceprotocols">
 <thead>
 <tr>
-<th class="header c0 leftalign" style="" scope="col">Protocol</th>
-<th class="header c1 centeralign" style="" scope="col">Version</th>
-<th class="header c2 centeralign" style="" scope="col">Enable</th>
-<th class="header c3 lastcol centeralign" style="" scope="col">Settings</th>
+<th class="header c0 leftalign" style="" scope="col">${t(ctx, "protocol")}</th>
+<th class="header c1 centeralign" style="" scope="col">${t(ctx, "version")}</th>
+<th class="header c2 centeralign" style="" scope="col">${t(ctx, "enable")}</th>
+<th class="header c3 lastcol centeralign" style="" scope="col">${t(ctx, "settings")}</th>
 </tr>
 </thead>
 <tbody>${body}</tbody>
 </table>
-</div>For security reasons, only protocols that are in use should be enabled.</div>`;
+</div>${t(ctx, "configwebserviceplugins")}</div>`;
 }
 
 function servicesTable(ctx: RenderCtx, id: string, services: DoubleService[], builtin: boolean): string {
@@ -67,11 +70,11 @@ function servicesTable(ctx: RenderCtx, id: string, services: DoubleService[], bu
   const sk = ctx.session?.sesskey ?? "";
   const head = `<thead>
 <tr>
-<th class="header c0 leftalign service" style="" scope="col">External service</th>
-<th class="header c1 leftalign plugin" style="" scope="col">${builtin ? "Plugin" : "Delete"}</th>
-<th class="header c2 centeralign functions" style="" scope="col">Functions</th>
-<th class="header c3 centeralign users" style="" scope="col">Users</th>
-<th class="header c4 lastcol centeralign" style="" scope="col">Edit</th>
+<th class="header c0 leftalign service" style="" scope="col">${t(ctx, "externalservice")}</th>
+<th class="header c1 leftalign plugin" style="" scope="col">${builtin ? t(ctx, "plugin") : t(ctx, "delete")}</th>
+<th class="header c2 centeralign functions" style="" scope="col">${t(ctx, "functions")}</th>
+<th class="header c3 centeralign users" style="" scope="col">${t(ctx, "users")}</th>
+<th class="header c4 lastcol centeralign" style="" scope="col">${t(ctx, "edit")}</th>
 </tr>
 </thead>`;
   const body =
@@ -80,10 +83,10 @@ function servicesTable(ctx: RenderCtx, id: string, services: DoubleService[], bu
       : `<tbody>${rows(
           services.map((s) => [
             s.enabled ? `<span>${esc(s.name)}</span>` : `<span class="dimmed_text">${esc(s.name)}</span>`,
-            builtin ? esc(s.component) : `<a href="${ctx.base}/admin/webservice/service.php?action=delete&amp;sesskey=${sk}&amp;id=${s.id}">Delete</a>`,
-            `<a href="${ctx.base}/admin/webservice/service_functions.php?id=${s.id}">Functions</a>`,
-            s.restrictedusers ? `<a href="${ctx.base}/admin/webservice/service_users.php?id=${s.id}">Authorised users</a>` : "All users",
-            `<a href="${ctx.base}/admin/webservice/service.php?id=${s.id}">Edit</a>`,
+            builtin ? esc(s.component) : `<a href="${ctx.base}/admin/webservice/service.php?action=delete&amp;sesskey=${sk}&amp;id=${s.id}">${t(ctx, "delete")}</a>`,
+            `<a href="${ctx.base}/admin/webservice/service_functions.php?id=${s.id}">${t(ctx, "functions")}</a>`,
+            s.restrictedusers ? `<a href="${ctx.base}/admin/webservice/service_users.php?id=${s.id}">${t(ctx, "serviceusers")}</a>` : t(ctx, "allusers"),
+            `<a href="${ctx.base}/admin/webservice/service.php?id=${s.id}">${t(ctx, "edit")}</a>`,
           ]),
           ["leftalign service", "leftalign plugin", "centeralign functions", "centeralign users", "centeralign "],
         )}</tbody>`;
@@ -98,12 +101,12 @@ export function servicesTables(ctx: RenderCtx): string {
   const all = [...ctx.state.services].sort((a, b) => a.id - b.id);
   const builtin = all.filter((s) => s.component !== "");
   const custom = all.filter((s) => s.component === "");
-  return `<h3 class="main">Built-in services</h3>${servicesTable(ctx, "builtinservices", builtin, true)}<h3 class="main">Custom services</h3>${servicesTable(
+  return `<h3 class="main">${t(ctx, "servicesbuiltin")}</h3>${servicesTable(ctx, "builtinservices", builtin, true)}<h3 class="main">${t(ctx, "servicescustom")}</h3>${servicesTable(
     ctx,
     "customservices",
     custom,
     false,
-  )}<br /><a href="${ctx.base}/admin/webservice/service.php?id=0">Add</a>`;
+  )}<br /><a href="${ctx.base}/admin/webservice/service.php?id=0">${t(ctx, "add")}</a>`;
 }
 
 export function overviewTable(ctx: RenderCtx): string {
@@ -184,7 +187,7 @@ function textItem(name: string, label: string, value: string, frozen: boolean, e
 </div>`;
 }
 
-export function buttons(submitLabel: string): string {
+export function buttons(submitLabel: string, cancelLabel = "Cancel"): string {
   return `<div id="fgroup_id_buttonar" class="mb-3 row  fitem femptylabel   " data-groupname="buttonar">
     <div class="col-md-3 col-form-label d-flex pb-0 pe-md-0">
         <div class="form-label-addon d-flex align-items-center align-self-start">
@@ -213,7 +216,7 @@ export function buttons(submitLabel: string): string {
                     "
                 name="cancel"
                 id="id_cancel"
-                value="Cancel"
+                value="${cancelLabel}"
                 data-skip-validation="1" data-cancel="1" onclick="skipClientValidation = true; return true;" >
     </span>
 </div>
@@ -250,26 +253,26 @@ export function serviceEditPage(
                 ${
                   vinfo(ctx).bs4
                     ? `<label id="id_requiredcapability_label" class="d-inline word-break " for="id_requiredcapability">
-                    Required capability
+                    ${t(ctx, "requiredcapability")}
                 </label>`
                     : `<span class="d-inline-block ">
-                    Required capability
+                    ${t(ctx, "requiredcapability")}
                 </span>`
                 }
     </div>
     <div class="col-md-9 d-flex flex-wrap align-items-start felement" data-fieldtype="autocomplete">
-                    ${service!.requiredcapability ? esc(service!.requiredcapability) : "No required capability"}
+                    ${service!.requiredcapability ? esc(service!.requiredcapability) : t(ctx, "norequiredcapability")}
     </div>
 </div>`
     : `<div id="fitem_id_requiredcapability" class="mb-3 row  fitem  advanced  " >
     <div class="col-md-3 col-form-label d-flex pb-0 pe-md-0">
                 <label id="id_requiredcapability_label" class="d-inline word-break " for="id_requiredcapability">
-                    Required capability
+                    ${t(ctx, "requiredcapability")}
                 </label>
     </div>
     <div class="col-md-9 d-flex flex-wrap align-items-start felement" data-fieldtype="autocomplete">
         <select class="${b.select} " name="requiredcapability" id="id_requiredcapability" >
-            <option value="norequiredcapability" selected>No required capability</option>
+            <option value="norequiredcapability" selected>${t(ctx, "norequiredcapability")}</option>
         </select>
     </div>
 </div>`;
@@ -280,26 +283,26 @@ export function serviceEditPage(
 <input name="mform_showmore_id_extservice" type="hidden" value="0" />
 <input name="mform_isexpanded_id_extservice" type="hidden" value="1" />
 </div>
-	<fieldset class="clearfix collapsible containsadvancedelements"  id="id_extservice"><legend class="${b.hidden}">External service</legend>
-<div id="id_extservicecontainer" class="fcontainer collapseable collapse  show">${textItem("name", "Name", s.name, builtin, errors.name)}${textItem(
+	<fieldset class="clearfix collapsible containsadvancedelements"  id="id_extservice"><legend class="${b.hidden}">${t(ctx, "externalservice")}</legend>
+<div id="id_extservicecontainer" class="fcontainer collapseable collapse  show">${textItem("name", t(ctx, "name"), s.name, builtin, errors.name)}${textItem(
     "shortname",
-    "Short name",
+    t(ctx, "shortname"),
     s.shortname,
     builtin,
     errors.shortname,
-  )}${checkboxItem(ctx, "enabled", "Enabled", s.enabled, {})}${checkboxItem(ctx, "restrictedusers", "Authorised users only", s.restrictedusers, {
+  )}${checkboxItem(ctx, "enabled", t(ctx, "enabled"), s.enabled, {})}${checkboxItem(ctx, "restrictedusers", t(ctx, "restrictedusers"), s.restrictedusers, {
     frozen: builtin,
-  })}${checkboxItem(ctx, "downloadfiles", "Can download files", s.downloadfiles, { advanced: true })}${checkboxItem(
+  })}${checkboxItem(ctx, "downloadfiles", t(ctx, "downloadfiles"), s.downloadfiles, { advanced: true })}${checkboxItem(
     ctx,
     "uploadfiles",
-    "Can upload files",
+    t(ctx, "uploadfiles"),
     s.uploadfiles,
     { advanced: true },
   )}${capability}
-		</div></fieldset>${buttons(service ? "Save changes" : "Add service")}
+		</div></fieldset>${buttons(service ? t(ctx, "savechanges") : t(ctx, "addaservice"), t(ctx, "cancel"))}
 </form>`;
   return page(ctx, {
-    title: `${service ? "Edit service" : "Add service"} | Web services | Server | Administration`,
+    title: `${service ? t(ctx, "editaservice") : t(ctx, "addaservice")} | ${t(ctx, "webservices")} | ${t(ctx, "server")} | ${t(ctx, "administration")}`,
     bodyId: "page-admin-webservice-service",
     bodyClass: WS_BODY,
     main: form,
@@ -339,7 +342,7 @@ export function serviceFunctionsPage(ctx: RenderCtx, service: DoubleService, des
 export function serviceUsersPage(ctx: RenderCtx, service: DoubleService, authorised: { id: number; label: string; name: string; email: string }[], others: { id: number; label: string }[]): string {
   const b = bs(ctx);
   const select = (name: string, group: string, list: { id: number; label: string }[]) => {
-    const label = list.length ? `${group} (${list.length})` : "None";
+    const label = list.length ? `${group} (${list.length})` : t(ctx, "none");
     const opts = list.length ? list.map((u) => `    <option value="${u.id}">${esc(u.label)}</option>`).join("\n") : `    <option disabled="disabled">&nbsp;</option>`;
     return `<select name="${name}[]" id="${name}" aria-live="polite" multiple="multiple" size="20" class="form-control no-overflow">
   <optgroup label="${esc(label)}">
@@ -348,7 +351,7 @@ ${opts}
 </select>`;
   };
   const settingsList = authorised.length
-    ? `<h3 class="main">Change settings for the authorised users</h3><div class="alloweduserlist"><ul>
+    ? `<h3 class="main">${t(ctx, "serviceuserssettings")}</h3><div class="alloweduserlist"><ul>
 ${authorised
   .map(
     (u) =>
@@ -357,28 +360,28 @@ ${authorised
   .join("\n")}
 </ul></div>`
     : "";
-  const main = `<h3 class="main">Select authorised users</h3><form id="assignform" action="${ctx.base}/admin/webservice/service_users.php?id=${service.id}" method="post"><div><input name="sesskey" value="${
+  const main = `<h3 class="main">${t(ctx, "selectauthorisedusers")}</h3><form id="assignform" action="${ctx.base}/admin/webservice/service_users.php?id=${service.id}" method="post"><div><input name="sesskey" value="${
     ctx.session?.sesskey ?? ""
   }" type="hidden" /><div class="table-responsive"><table class="${b.tableClass(
     "roleassigntable generaltable generalbox boxaligncenter table table-hover",
   )}" summary="" cellpadding="0" cellspacing="0">
 <tbody><tr class="lastrow">
-<td class="cell c0" style="width:45%;" id="existingcell"><p><label for="removeselect">Authorised users</label></p><div class="userselector" id="removeselect_wrapper">
-${select("removeselect", "Authorised users", authorised)}
+<td class="cell c0" style="width:45%;" id="existingcell"><p><label for="removeselect">${t(ctx, "serviceusers")}</label></p><div class="userselector" id="removeselect_wrapper">
+${select("removeselect", t(ctx, "serviceusers"), authorised)}
 <div class="d-flex flex-wrap align-items-center">
-<input type="text" name="removeselect_searchtext" id="removeselect_searchtext" size="15" value="" class="form-control"/><input type="submit" name="removeselect_searchbutton" id="removeselect_searchbutton" value="Search" class="btn btn-secondary"/><input type="submit" name="removeselect_clearbutton" id="removeselect_clearbutton" value="Clear" class="btn btn-secondary"/></div>
+<input type="text" name="removeselect_searchtext" id="removeselect_searchtext" size="15" value="" class="form-control"/><input type="submit" name="removeselect_searchbutton" id="removeselect_searchbutton" value="${t(ctx, "search")}" class="btn btn-secondary"/><input type="submit" name="removeselect_clearbutton" id="removeselect_clearbutton" value="${t(ctx, "clear")}" class="btn btn-secondary"/></div>
 </div>
 </td>
-<td class="cell c1" style="width:10%;" id="buttonscell"><div id="addcontrols"><input name="add" id="add" type="submit" value="◀ Add" title="Add" /></div><br /><div id="removecontrols"><input name="remove" id="remove" type="submit" value="▶ Remove" title="Remove" /></div></td>
-<td class="cell c2 lastcol" style="width:45%;" id="potentialcell"><p><label for="addselect">Not authorised users</label></p><div class="userselector" id="addselect_wrapper">
-${select("addselect", "Not authorised users", others)}
+<td class="cell c1" style="width:10%;" id="buttonscell"><div id="addcontrols"><input name="add" id="add" type="submit" value="◀ ${t(ctx, "add")}" title="${t(ctx, "add")}" /></div><br /><div id="removecontrols"><input name="remove" id="remove" type="submit" value="▶ ${t(ctx, "remove")}" title="${t(ctx, "remove")}" /></div></td>
+<td class="cell c2 lastcol" style="width:45%;" id="potentialcell"><p><label for="addselect">${t(ctx, "potusers")}</label></p><div class="userselector" id="addselect_wrapper">
+${select("addselect", t(ctx, "potusers"), others)}
 <div class="d-flex flex-wrap align-items-center">
-<input type="text" name="addselect_searchtext" id="addselect_searchtext" size="15" value="" class="form-control"/><input type="submit" name="addselect_searchbutton" id="addselect_searchbutton" value="Search" class="btn btn-secondary"/><input type="submit" name="addselect_clearbutton" id="addselect_clearbutton" value="Clear" class="btn btn-secondary"/></div>
+<input type="text" name="addselect_searchtext" id="addselect_searchtext" size="15" value="" class="form-control"/><input type="submit" name="addselect_searchbutton" id="addselect_searchbutton" value="${t(ctx, "search")}" class="btn btn-secondary"/><input type="submit" name="addselect_clearbutton" id="addselect_clearbutton" value="${t(ctx, "clear")}" class="btn btn-secondary"/></div>
 </div>
 </td>
 </tr>
 </tbody>
 </table>
 </div></div></form>${settingsList}`;
-  return page(ctx, { title: "External service users | Web services | Server | Administration", bodyId: "page-admin-webservice-service_users", bodyClass: WS_BODY, main });
+  return page(ctx, { title: `${t(ctx, "serviceusers")} | ${t(ctx, "webservices")} | ${t(ctx, "server")} | ${t(ctx, "administration")}`, bodyId: "page-admin-webservice-service_users", bodyClass: WS_BODY, main });
 }

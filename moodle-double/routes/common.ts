@@ -3,6 +3,7 @@ import type { Request, Response } from "express";
 import type { DoubleUser, StateStore } from "../state";
 import { SESSION_COOKIE, Session, SessionStore } from "../sessions";
 import { RenderCtx, errorPage } from "../render/layout";
+import { pageLanguage, setupLanguage, str } from "../lang";
 
 export interface DoubleContext {
   /** wwwroot, e.g. http://127.0.0.1:8080 (known once listening). */
@@ -26,12 +27,26 @@ export function setSessionCookie(res: Response, s: Session): void {
   res.append("Set-Cookie", `${SESSION_COOKIE}=${s.id}; path=/; HttpOnly`);
 }
 
-/** The request's session; a new one (with Set-Cookie) when absent or expired and `create` is set. */
+/** Requests whose session already went through lib/setup.php's language handling. */
+const languageSetUp = new WeakSet<Request>();
+
+/**
+ * The request's session; a new one (with Set-Cookie) when absent or expired and `create` is set. The
+ * first call per request applies setup.php's ?lang= / ?forcelang= / browser language to it.
+ */
 export function session(d: DoubleContext, req: Request, res: Response, create = true): Session | undefined {
   const existing = d.sessions.get(cookie(req, SESSION_COOKIE));
-  if (existing || !create) return existing;
-  const s = d.sessions.create();
-  setSessionCookie(res, s);
+  let s = existing;
+  if (!s && create) {
+    s = d.sessions.create();
+    setSessionCookie(res, s);
+  }
+  if (s && !languageSetUp.has(req)) {
+    languageSetUp.add(req);
+    const body = typeof req.body === "object" && req.body ? (req.body as Record<string, unknown>) : undefined;
+    setupLanguage(d.store.state, s, { method: req.method, query: req.query as Record<string, unknown>, body, acceptLanguage: req.headers["accept-language"] });
+  }
+  res.locals.lang = pageLanguage(d.store.state, s);
   return s;
 }
 
@@ -41,7 +56,7 @@ export function userById(d: DoubleContext, id: number): DoubleUser | undefined {
 
 export function renderCtx(d: DoubleContext, s?: Session): RenderCtx {
   const user = s && s.userId > 1 ? userById(d, s.userId) : undefined;
-  return { base: d.base(), state: d.store.state, session: s, user };
+  return { base: d.base(), state: d.store.state, session: s, user, lang: pageLanguage(d.store.state, s) };
 }
 
 const NO_CACHE = {
@@ -50,11 +65,16 @@ const NO_CACHE = {
   Pragma: "no-cache",
 };
 
+/** The page's language (set by session()) for Content-Language, as Moodle's send_headers() does. */
+function language(res: Response): string {
+  return typeof res.locals.lang === "string" ? res.locals.lang : "en";
+}
+
 export function html(res: Response, status: number, body: string): void {
   res.status(status);
   res.set({
     "Content-Type": "text/html; charset=utf-8",
-    "Content-Language": "en",
+    "Content-Language": language(res),
     "Cache-Control": "no-store, no-cache, must-revalidate, no-transform",
     Pragma: "no-cache",
     Expires: "Mon, 20 Aug 1969 09:23:00 GMT",
@@ -69,7 +89,7 @@ export function errorHtml(d: DoubleContext, res: Response, s: Session | undefine
   res.status(404);
   res.set({
     "Content-Type": "text/html; charset=utf-8",
-    "Content-Language": "en",
+    "Content-Language": language(res),
     "Cache-Control": "private, pre-check=0, post-check=0, max-age=0, no-transform",
     Pragma: "no-cache",
     Expires: "",
@@ -83,7 +103,7 @@ export function errorHtml(d: DoubleContext, res: Response, s: Session | undefine
 export function redirect(d: DoubleContext, res: Response, pathOrUrl: string): void {
   const url = /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : d.base() + pathOrUrl;
   res.status(303);
-  res.set({ ...NO_CACHE, "Content-Type": "text/html; charset=utf-8", "X-Redirect-By": "Moodle", Location: url, "Content-Language": "en" });
+  res.set({ ...NO_CACHE, "Content-Type": "text/html; charset=utf-8", "X-Redirect-By": "Moodle", Location: url, "Content-Language": language(res) });
   res.send(
     `<!DOCTYPE html>\n<html  lang="en" xml:lang="en">\n    <head>\n        <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />\n                <title>Redirect</title>\n    </head>\n    <body>\n        <div id="page"><div id="redirect">This page should automatically redirect. If nothing is happening please use the continue link below.<br /><a href="${url.replace(
       /&/g,
@@ -145,7 +165,7 @@ export function requireAdmin(d: DoubleContext, req: Request, res: Response): { s
   const login = requireLogin(d, req, res);
   if (!login) return undefined;
   if (!login.user.siteAdmin) {
-    errorHtml(d, res, login.s, "Sorry, but you do not currently have permissions to do that (Change site configuration).", "nopermissions");
+    errorHtml(d, res, login.s, str(pageLanguage(d.store.state, login.s), "nopermissions", "Change site configuration"), "nopermissions");
     return undefined;
   }
   return login;

@@ -3,8 +3,7 @@ import type { Express, Request, Response } from "express";
 import { randomString } from "../sessions";
 import { alreadyLoggedInPage, changePasswordPage, dashboardPage, homePage, loginPage, logoutConfirmPage } from "../render/login";
 import { DoubleContext, html, param, redirect, renderCtx, requireLogin, session, sesskeyOk, setSessionCookie } from "./common";
-
-const INVALID_LOGIN = "Invalid login, please try again";
+import { languageAtLogin, pageLanguage, str } from "../lang";
 
 export function loginRoutes(app: Express, d: DoubleContext): void {
   app.get("/login/index.php", (req, res) => {
@@ -17,7 +16,7 @@ export function loginRoutes(app: Express, d: DoubleContext): void {
         redirect(d, res, to);
         return;
       }
-      html(res, 200, loginPage(renderCtx(d, s), "Cookies must be enabled in your browser"));
+      html(res, 200, loginPage(renderCtx(d, s), str(pageLanguage(d.store.state, s), "cookiesenabled")));
       return;
     }
     if (s.userId > 1) {
@@ -42,11 +41,15 @@ export function loginRoutes(app: Express, d: DoubleContext): void {
       if (user) userId = user.id;
     }
     if (!userId) {
-      s.flash.loginError = INVALID_LOGIN;
+      // Moodle queues the message in the session's language and shows it on the next login page.
+      s.flash.loginError = str(pageLanguage(d.store.state, s), "invalidlogin");
       redirect(d, res, "/login/index.php?loginredirect=1");
       return;
     }
+    const loggedIn = d.store.state.users.find((u) => u.id === userId);
+    if (loggedIn) languageAtLogin(s, loggedIn);
     const ns = d.sessions.regenerate(s, userId);
+    res.locals.lang = pageLanguage(d.store.state, ns);
     setSessionCookie(res, ns);
     res.append("Set-Cookie", "MOODLEID1_=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly");
     res.append("Set-Cookie", `MOODLEID1_=sodium%3A${encodeURIComponent(randomString(40))}; Max-Age=5184000; path=/; HttpOnly`);

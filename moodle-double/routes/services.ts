@@ -5,7 +5,9 @@ import { serviceEditPage, serviceFunctionsPage, serviceUsersPage } from "../rend
 import { DoubleContext, errorHtml, html, param, paramArray, redirect, renderCtx, requireAdmin, sesskeyOk } from "./common";
 import type { Session } from "../sessions";
 import { FUNCTION_INFO } from "./rest";
+import { pageLanguage, str } from "../lang";
 
+/** English wording (the token routes use it as is); the service pages say it in the page's language. */
 export const NO_RECORD = "Can't find data record in database.";
 export const BAD_SESSKEY = "Your session has most likely timed out. Please check if you are logged in or go back to the previous screen and reload the page.";
 
@@ -19,7 +21,7 @@ function findService(d: DoubleContext, req: Request): { id: number; service?: Do
 }
 
 function missing(d: DoubleContext, res: Response, s: Session): void {
-  errorHtml(d, res, s, NO_RECORD, "invalidrecordunknown");
+  errorHtml(d, res, s, str(pageLanguage(d.store.state, s), "invalidrecordunknown"), "invalidrecordunknown");
 }
 
 export function serviceRoutes(app: Express, d: DoubleContext): void {
@@ -50,7 +52,7 @@ export function serviceRoutes(app: Express, d: DoubleContext): void {
       return;
     }
     if (!sesskeyOk(req, a.s)) {
-      errorHtml(d, res, a.s, BAD_SESSKEY, "invalidsesskey");
+      errorHtml(d, res, a.s, str(pageLanguage(d.store.state, a.s), "invalidsesskey"), "invalidsesskey");
       return;
     }
     const builtin = !!service && service.component !== "";
@@ -64,7 +66,7 @@ export function serviceRoutes(app: Express, d: DoubleContext): void {
     };
     const errors: Record<string, string> = {};
     if (!builtin) {
-      if (next.name === "") errors.name = "Required";
+      if (next.name === "") errors.name = str(pageLanguage(d.store.state, a.s), "required");
       if (next.shortname !== "" && d.store.state.services.some((s) => s.shortname === next.shortname && s.id !== id)) {
         errors.shortname = "The short name is already used by another service";
       }

@@ -5,6 +5,7 @@ import { SectionDef, SettingDef, inputName, sectionsFor, validParam } from "../s
 import { SettingsView, settingsPage } from "../render/settings";
 import { PROTOCOLS } from "../render/webservice";
 import { DoubleContext, errorHtml, html, param, redirect, renderCtx, requireAdmin, sesskeyOk } from "./common";
+import { pageLanguage, str } from "../lang";
 import type { Session } from "../sessions";
 
 /** The value set in config.php, if any. */
@@ -57,7 +58,7 @@ export function settingsRoutes(app: Express, d: DoubleContext): void {
     if (!a) return;
     const section = allSections(d)[param(req, "section") ?? ""];
     if (!section) {
-      errorHtml(d, res, a.s, "Section error!", "sectionerror");
+      errorHtml(d, res, a.s, str(pageLanguage(d.store.state, a.s), "sectionerror"), "admin/sectionerror");
       return;
     }
     render(d, res, a.s, section, {});
@@ -69,7 +70,7 @@ export function settingsRoutes(app: Express, d: DoubleContext): void {
     const all = allSections(d);
     const section = all[param(req, "section") ?? ""];
     if (!section) {
-      errorHtml(d, res, a.s, "Section error!", "sectionerror");
+      errorHtml(d, res, a.s, str(pageLanguage(d.store.state, a.s), "sectionerror"), "admin/sectionerror");
       return;
     }
     if (!sesskeyOk(req, a.s) || param(req, "action") !== "save-settings") {
@@ -95,7 +96,7 @@ export function settingsRoutes(app: Express, d: DoubleContext): void {
           writeSetting(state, setting, posted);
         } else {
           if (!validParam(setting.param, posted)) {
-            errors[name] = "This value is not valid";
+            errors[name] = str(pageLanguage(state, a.s), "validateerror");
             rejected[name] = posted;
             continue;
           }

@@ -1,4 +1,15 @@
-import { alertTexts, clean, load } from "./common";
+import { clean, load, notifications } from "./common";
+
+/**
+ * The stored value inside a translated warningcurrentsetting text: what follows its first colon. Every
+ * language pack puts {$a} after a colon ("Invalid current value: foo", "Valeur actuelle non valide : foo",
+ * "Aktueller Wert ist ungültig: foo"; zh_cn's fullwidth "当前值：{$a} 无效" keeps its trailing word); the
+ * label before it has none, the value may ("https://x:8080"). Without a colon, the whole text.
+ */
+export function currentValueOf(warning: string): string {
+  const m = /^[^:\uff1a]*[:\uff1a]\s*(.*)$/.exec(warning);
+  return (m ? m[1] : warning).trim();
+}
 
 export interface AdminSettingsPage {
   section?: string;
@@ -7,12 +18,19 @@ export interface AdminSettingsPage {
   values: Record<string, string>;
   /** Options per select input name. */
   options: Record<string, string[]>;
+  /** Moodle's "Changes saved" banner (a success notification), found by its type, not its words. */
   changesSaved: boolean;
-  /** "Some settings were not changed due to an error." was shown: inputs then hold the rejected values. */
+  /**
+   * "Some settings were not changed due to an error." (admin/settings.php's errorwithsettings, the only
+   * error notification that page prints): inputs then hold the rejected values. Found by its type.
+   */
   someNotChanged: boolean;
   /** Messages per setting name (from `div#admin-<name>`). */
   errors: Record<string, string[]>;
-  /** Select settings whose stored value is not an option: setting name -> stored value ("Invalid current value: foo"). */
+  /**
+   * Select settings whose stored value is not an option: setting name -> stored value, from the warning
+   * in the label (admin_setting_configselect's warningcurrentsetting, "Invalid current value: foo").
+   */
   invalidCurrent: Record<string, string>;
   /**
    * Settings defined in config.php: Moodle shows their forced value with an info notice in the label
@@ -60,18 +78,17 @@ export function parseAdminSettingsPage(html: string): AdminSettingsPage {
     if (d.find(".form-label .alert-info").length) forced.push(setting);
     const msgs = d.find("span.error").toArray().map((s) => clean($(s).text())).filter(Boolean);
     if (msgs.length) errors[setting] = msgs;
-    const m = /Invalid current value:\s*(.*)$/.exec(clean(d.find("label").text()));
-    if (m) invalidCurrent[setting] = m[1].trim();
+    const warning = d.find(".form-label .alert-warning").first();
+    if (warning.length) invalidCurrent[setting] = currentValueOf(clean(warning.text()));
   });
 
-  const alerts = alertTexts($);
   return {
     section: form.find('input[name="section"]').attr("value"),
     sesskey: form.find('input[name="sesskey"]').attr("value"),
     values,
     options,
-    changesSaved: alerts.some((t) => t.startsWith("Changes saved")),
-    someNotChanged: alerts.some((t) => t.includes("Some settings were not changed")),
+    changesSaved: notifications($, "success") > 0,
+    someNotChanged: notifications($, "danger") > 0,
     errors,
     invalidCurrent,
     forced,

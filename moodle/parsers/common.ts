@@ -113,13 +113,26 @@ export function parseErrorPage(html: string): MoodleErrorPage | undefined {
   return { message: clean(p.text()), errorcode };
 }
 
+/** The `role="alert"` elements of the page content (see alertTexts). */
+function contentAlerts($: Doc) {
+  const scope = $("#region-main");
+  return scope.length ? scope.find('[role="alert"]') : $('[role="alert"]');
+}
+
+/**
+ * How many notifications of one type (core/notification_<type>: class alert-<type>, the same in
+ * Bootstrap 4 and 5) the page content shows. Their words are the admin's language; their type is not.
+ */
+export function notifications($: Doc, type: "success" | "danger" | "warning" | "info"): number {
+  return contentAlerts($).filter(`.alert-${type}`).length;
+}
+
 /**
  * Texts of the `role="alert"` notifications of the page content (success and error banners).
  * Limited to #region-main: the page chrome (message drawer) has role="alert" elements too.
  */
 export function alertTexts($: Doc): string[] {
-  const scope = $("#region-main");
-  return (scope.length ? scope.find('[role="alert"]') : $('[role="alert"]'))
+  return contentAlerts($)
     .toArray()
     .map((el) => {
       const c = $(el).clone();

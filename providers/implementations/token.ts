@@ -82,8 +82,18 @@ function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId
     row.userId === userId &&
     row.ipRestriction === inputs.ipRestriction &&
     (row.validUntil ?? "") === validUntil &&
-    /^never$/i.test(row.lastAccess)
+    neverUsed(row)
   );
+}
+
+/**
+ * Whether Moodle says the token was never used. The report shows a used token's last access as a date
+ * (userdate(), always with digits) and an unused one as get_string('never'): "Never", "Jamais", "Nie"…
+ * in the admin's language (webservice/classes/reportbuilder/local/entities/token.php), so the absence of
+ * any digit is what means "never", in every language.
+ */
+export function neverUsed(row: Pick<TokenRow, "lastAccess">): boolean {
+  return !/\p{Nd}/u.test(row.lastAccess ?? "");
 }
 
 function isoDaysAhead(days: number, now = new Date()): string {

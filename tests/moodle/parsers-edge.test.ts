@@ -198,18 +198,24 @@ describe("admin settings form", () => {
     expect(p.values).not.toHaveProperty("b");
   });
 
-  test("only 'Changes saved' banners count as saved; banners outside the main region are chrome", () => {
-    const saved = parseAdminSettingsPage(form("", '<div role="alert">Changes saved <button>×</button></div>'));
-    expect(saved.changesSaved).toBe(true);
-    const other = parseAdminSettingsPage(form("", '<div role="alert">Nothing was Changes saved</div>'));
-    expect(other.changesSaved).toBe(false);
-    const chrome = `<html><body><div role="alert">Changes saved</div><div id="region-main"><form id="adminsettings"></form></div></body></html>`;
+  test("a success notification is 'saved' and a danger one 'not changed', in any words; banners outside the main region are chrome", () => {
+    const saved = parseAdminSettingsPage(form("", '<div class="alert alert-success" role="alert">Änderungen gespeichert <button>×</button></div>'));
+    expect(saved).toMatchObject({ changesSaved: true, someNotChanged: false });
+    const other = parseAdminSettingsPage(form("", '<div class="alert alert-info" role="alert">Changes saved</div>'));
+    expect(other).toMatchObject({ changesSaved: false, someNotChanged: false });
+    const failed = parseAdminSettingsPage(form("", '<div class="alert alert-danger" role="alert">Certains réglages n’ont pas pu être modifiés</div>'));
+    expect(failed).toMatchObject({ changesSaved: false, someNotChanged: true });
+    const chrome = `<html><body><div class="alert alert-success" role="alert">Changes saved</div><div id="region-main"><form id="adminsettings"></form></div></body></html>`;
     expect(parseAdminSettingsPage(chrome).changesSaved).toBe(false);
   });
 
-  test("a setting's box without messages has no errors; an invalid current value is trimmed", () => {
+  test("a setting's box without messages has no errors; an invalid current value is the label's warning, trimmed", () => {
     const p = parseAdminSettingsPage(
-      form('<div id="admin-a"><span class="error"> </span></div><div id="admin-b"><label>Name Invalid current value:  foo  </label></div>'),
+      form(
+        '<div id="admin-a"><span class="error"> </span></div>' +
+          '<div id="admin-b"><div class="form-label"><label>Name <div class="alert alert-warning">Valeur actuelle non valide :  foo  </div></label></div></div>' +
+          '<div id="admin-c"><div class="form-label"><label>Invalid current value: not in a warning</label></div></div>',
+      ),
     );
     expect(p.errors).toEqual({});
     expect(p.invalidCurrent).toEqual({ b: "foo" });
