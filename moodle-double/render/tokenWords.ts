@@ -23,7 +23,8 @@ export interface TokenWords {
   copyNow: string;
   copyToClipboard: string;
   copied: string;
-  sortBy: (column: string) => string;
+  /** 5.0's aria-label; 4.5's hidden text capitalises the direction. */
+  sortBy: (column: string, b4?: boolean) => string;
   ascending: string;
   page: (n: number) => string;
   previousPage: string;
@@ -99,7 +100,7 @@ const en: TokenWords = {
   copyNow: "Copy the token now. It won't be shown again once you leave this page.",
   copyToClipboard: "Copy to clipboard",
   copied: "Text copied to clipboard.",
-  sortBy: (c) => `Sort by ${c} ascending`,
+  sortBy: (c, b4) => `Sort by ${c} ${b4 ? "Ascending" : "ascending"}`,
   ascending: "Ascending",
   page: (n) => `Page ${n}`,
   previousPage: "Previous page",
@@ -186,7 +187,7 @@ const fr: TokenWords = {
   copyNow: "Copiez le jeton maintenant. Il ne sera plus affiché une fois que vous aurez quitté cette page.",
   copyToClipboard: "Copier dans le presse-papier",
   copied: "Texte copié dans le presse-papier.",
-  sortBy: (c) => `Trier par ${c} croissant`,
+  sortBy: (c, b4) => `Trier par ${c} ${b4 ? "Croissant" : "croissant"}`,
   ascending: "Croissant",
   page: (n) => `Page ${n}`,
   previousPage: "Page précédente",

@@ -32,7 +32,7 @@ function header(ctx: RenderCtx, w: TokenWords): string {
     const current = sortby === "c6_validuntil";
     const order = current ? 3 : 4;
     const link = b4
-      ? `<a data-sortable="1" data-sortby="${sortby}" data-sortorder="${order}" role="button" href="${ctx.base}/?tsort=${sortby}&amp;tdir=${order}">${esc(label)}<span class="accesshide " >${esc(w.sortBy(label))}</span></a>`
+      ? `<a data-sortable="1" data-sortby="${sortby}" data-sortorder="${order}" role="button" href="${ctx.base}/?tsort=${sortby}&amp;tdir=${order}">${esc(label)}<span class="accesshide " >${esc(w.sortBy(label, true))}</span></a>`
       : `<a data-sortable="1" data-sortby="${sortby}" data-sortorder="${order}" role="button" aria-label="${esc(w.sortBy(label))}" href="${ctx.base}/?tsort=${sortby}&amp;tdir=${order}">${esc(label)}</a>`;
     const icon = current ? ` <i class="icon fa fa-arrow-up-short-wide fa-fw " aria-hidden="true"  title="${esc(w.ascending)}"></i>` : " ";
     return `<th class="header c${i}" scope="col">${link}${icon}<div class="commands"></div></th>`;
@@ -198,6 +198,7 @@ ${selectField(
   String(month),
 )}
 ${selectField(ctx, `${name}[year]`, w.year, range(1900, 2050), String(year))}
+                <div class="mb-3  fitem  " ><span data-fieldtype="button"><button class="btn btn-link btn-sm icon-no-margin" name="${esc(name)}[calendar]" type="button" title="${esc(w.datePicker)}" aria-label="${esc(w.datePicker)}"><i class="icon fa-regular fa-calendar fa-fw " aria-hidden="true" ></i></button></span></div>
             </span>
         </fieldset>
     </div>
