@@ -27,6 +27,8 @@ export interface FaultSpec {
   errorcode?: string;
   /** How many matching requests it applies to; unlimited when omitted. */
   times?: number;
+  /** A fault that arms once this one has struck (e.g. the answer to a POST lost, then the next page's too). */
+  then?: FaultSpec;
 }
 
 export interface RequestLogEntry {
@@ -69,6 +71,7 @@ export class FaultStore {
     const f = this.faults[i];
     f.remaining--;
     if (f.remaining <= 0) this.faults.splice(i, 1);
+    if (f.then) this.add(f.then);
     return f;
   }
 }
