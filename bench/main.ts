@@ -10,6 +10,7 @@ import { replay, handEdit, ReplayTimes } from "./replay";
 import { LABELS, OPERATIONS, Operation, Sample, summarize, table } from "./report";
 import { BENCH_TOKEN_NAME, DYNAMIC_FLOOR_PROJECT, dynamicProviderBenchStack, emptyBenchStack, PERCIPIO_INPUTS, projectBenchStack } from "./stacks";
 import { BenchTarget, startTarget } from "./target";
+import { tokenSites, tokenSitesTable } from "./tokenSites";
 
 const DRIFT = { s_percipio_clientid: "hand_edited" };
 /**
@@ -21,15 +22,18 @@ const REFRESH = { refresh: true } as const;
 interface Options {
   runs: number;
   out: string;
+  /** The token-count mode instead of the operations (see tokenSites.ts). */
+  tokens: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { runs: 3, out: path.join(projectRoot, ".bench", "results.json") };
+  const options: Options = { runs: 3, out: path.join(projectRoot, ".bench", "results.json"), tokens: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--quick") options.runs = 1;
     else if (argv[i] === "--runs") options.runs = Number(argv[++i]);
     else if (argv[i] === "--out") options.out = path.resolve(argv[++i]);
-    else throw new Error(`unknown argument ${argv[i]} (use --runs N, --quick, --out FILE)`);
+    else if (argv[i] === "--tokens") options.tokens = true;
+    else throw new Error(`unknown argument ${argv[i]} (use --runs N, --quick, --out FILE, --tokens)`);
   }
   if (!Number.isInteger(options.runs) || options.runs < 1) throw new Error("--runs needs a whole number ≥ 1");
   return options;
@@ -156,9 +160,22 @@ function countByPath(requests: string[] | undefined): Record<string, number> | u
   return out;
 }
 
+async function tokenMode(options: Options, pulumiVersion: string): Promise<void> {
+  if (process.env.MOODLE_URL) throw new Error("--tokens needs the Moodle double (it fills the site with tokens); unset MOODLE_URL");
+  console.log(`[bench] token-count mode: ${options.runs} run(s) per site, pulumi ${pulumiVersion}, node ${process.version}, Moodle double`);
+  const results = await tokenSites(options.runs);
+  console.log(`\n${tokenSitesTable(results)}\n`);
+  console.log("other tokens = Moodle-app tokens already on the site (a quarter without expiry, some expired); both phases, moodle:tokenValidDays 90; HTTP req counted by the double.");
+  const out = options.out.replace(/\.json$/, "-tokens.json");
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), pulumi: pulumiVersion, node: process.version, runs: options.runs, results }, null, 2));
+  console.log(`[bench] written ${path.relative(process.cwd(), out)}`);
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const pulumiVersion = execFileSync("pulumi", ["version"], { encoding: "utf8" }).trim();
+  if (options.tokens) return tokenMode(options, pulumiVersion);
   const target = await startTarget();
   console.log(`[bench] ${options.runs} run(s), pulumi ${pulumiVersion}, node ${process.version}, target: ${target.kind === "double" ? "Moodle double" : target.url}`);
   const plan = { tokenName: `${BENCH_TOKEN_NAME}-floor`, percipio: PERCIPIO_INPUTS };

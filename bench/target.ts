@@ -2,6 +2,7 @@
 // real Moodle from MOODLE_URL, MOODLE_ADMIN_USER, MOODLE_ADMIN_PASSWORD (as scripts/acceptance.sh).
 import * as fs from "fs";
 import { startMoodleDouble } from "../moodle-double";
+import { withAppTokens } from "../moodle-double/seed";
 import type { Target } from "./http";
 
 export interface BenchTarget extends Target {
@@ -24,7 +25,8 @@ function shape(method: string, path: string): string {
   return `${method} ${p}?${[...params].map(([k, v]) => (keep.has(k) ? `${k}=${v}` : k)).join("&")}`;
 }
 
-export async function startTarget(): Promise<BenchTarget> {
+/** `otherTokens`: the double's site also holds that many Moodle-app tokens (moodle-double/seed.ts), again after each reset. */
+export async function startTarget(opts: { otherTokens?: number } = {}): Promise<BenchTarget> {
   const { MOODLE_URL: url, MOODLE_ADMIN_USER: username, MOODLE_ADMIN_PASSWORD: password } = process.env;
   if (url && username && password) {
     const caCertFile = process.env.MOODLE_CA_CERT_FILE || undefined;
@@ -42,6 +44,12 @@ export async function startTarget(): Promise<BenchTarget> {
     };
   }
   const double = await startMoodleDouble({ port: 0, control: true });
+  const seed = () => {
+    if (!opts.otherTokens) return;
+    const st = withAppTokens(double.control.state(), opts.otherTokens);
+    double.control.patchState({ users: st.users, tokens: st.tokens, nextIds: st.nextIds });
+  };
+  seed();
   const take = () => {
     const log = double.control.requests();
     double.control.clearRequests();
@@ -53,7 +61,10 @@ export async function startTarget(): Promise<BenchTarget> {
     username: double.adminUser,
     password: double.adminPassword,
     allowHttp: true,
-    reset: () => double.control.reset(),
+    reset: () => {
+      double.control.reset();
+      seed();
+    },
     takeRequests: take,
     stop: () => double.stop(),
   };

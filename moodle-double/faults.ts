@@ -1,7 +1,12 @@
 // Fault injection and request log for tests.
 import type { NextFunction, Request, Response } from "express";
 
-export type FaultKind = "latency" | "status" | "reset" | "timeout" | "expire-session" | "error-page";
+/**
+ * "reset" and "timeout" strike before Moodle handles the request; "lost-answer" lets Moodle handle it
+ * completely (a POST is applied) and then drops the connection instead of sending the answer, as a
+ * proxy timeout or a network cut after the server committed does.
+ */
+export type FaultKind = "latency" | "status" | "reset" | "timeout" | "expire-session" | "error-page" | "lost-answer";
 
 export interface FaultSpec {
   /** Any method when omitted. */
@@ -22,6 +27,8 @@ export interface FaultSpec {
   errorcode?: string;
   /** How many matching requests it applies to; unlimited when omitted. */
   times?: number;
+  /** A fault that arms once this one has struck (e.g. the answer to a POST lost, then the next page's too). */
+  then?: FaultSpec;
 }
 
 export interface RequestLogEntry {
@@ -43,7 +50,7 @@ export class FaultStore {
   readonly hanging = new Set<Response>();
 
   add(f: FaultSpec): void {
-    const kinds: FaultKind[] = ["latency", "status", "reset", "timeout", "expire-session", "error-page"];
+    const kinds: FaultKind[] = ["latency", "status", "reset", "timeout", "expire-session", "error-page", "lost-answer"];
     if (!kinds.includes(f.kind)) throw new Error(`unknown fault kind ${String(f.kind)}`);
     if (typeof f.path !== "string" || !f.path.startsWith("/")) throw new Error("fault path must start with /");
     this.faults.push({ ...f, method: f.method?.toUpperCase(), remaining: f.times ?? Infinity });
@@ -64,6 +71,7 @@ export class FaultStore {
     const f = this.faults[i];
     f.remaining--;
     if (f.remaining <= 0) this.faults.splice(i, 1);
+    if (f.then) this.add(f.then);
     return f;
   }
 }
@@ -157,6 +165,16 @@ export function faultMiddleware(
       case "error-page":
         errorPage(req, res, f.message ?? TRANSIENT_ERROR.message, f.errorcode ?? TRANSIENT_ERROR.errorcode);
         return;
+      case "lost-answer": {
+        const drop = (() => {
+          req.socket.destroy();
+          return res;
+        }) as unknown as Response["end"];
+        res.end = drop;
+        res.write = drop as unknown as Response["write"];
+        next();
+        return;
+      }
     }
   };
 }

@@ -87,6 +87,12 @@ export interface DoubleState {
   /** Courses made by percipio_asset_import (id -> percipio id), so repeated imports "update". */
   percipioCourses: { moodlecourseid: number; percipioid: string }[];
   nextIds: { service: number; token: number; course: number };
+  /** The token report's id (a reportbuilder_report row, site-specific); 1 when absent, as on the recording site. */
+  tokenReportId?: number;
+  /** Report-builder filter values per report and user (table reportbuilder_user_filter), key "reportId:userId". */
+  reportFilters?: Record<string, Record<string, unknown>>;
+  /** How the token report orders equal valid-until dates: "id" (default, as recorded) or "unstable" (see tokenReport.ts). */
+  tokenReportTies?: "id" | "unstable";
 }
 
 export const PERCIPIO_FUNCTIONS = ["percipio_asset_import", "percipio_progress_tracking", "percipio_image_upload"];

@@ -6,6 +6,7 @@ import type {
   MoodleVersion,
   PercipioSettings,
   SessionInfo,
+  TokenQuery,
   TokenRow,
 } from "./types";
 
@@ -44,10 +45,18 @@ export interface MoodleAdmin {
   /** Resolves a username to a user id (the logged-in admin is answered from the session). */
   userIdFor(username: string): Promise<number>;
 
-  /** `reuse` as for webServicesEnabled. */
+  /**
+   * Every token, page by page, proven complete: a page per 30 tokens, so for small sites and tests.
+   * The providers use the bounded calls below. `reuse` as for webServicesEnabled.
+   */
   listTokens(reuse?: boolean): Promise<TokenRow[]>;
+  /** Tokens by name through the report's filter: the same few requests however many tokens the site has. */
+  findTokens(query: TokenQuery): Promise<TokenRow[]>;
+  /** One request: true while Moodle has the token, false only when Moodle says it has no such token. */
+  tokenExists(tokenId: number): Promise<boolean>;
   /** Never retried blindly: on an ambiguous failure it looks for the token by name first. */
   createToken(request: CreateTokenRequest): Promise<CreatedToken>;
+  /** Resolves once Moodle says the token does not exist (also when it was gone already). */
   deleteToken(tokenId: number): Promise<void>;
 
   /** `reuse` as for webServicesEnabled. */

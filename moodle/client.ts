@@ -9,6 +9,7 @@ import type {
   MoodleVersion,
   PercipioSettings,
   SessionInfo,
+  TokenQuery,
   TokenRow,
 } from "./types";
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, HttpOptions, MoodleHttp } from "./http";
@@ -127,6 +128,14 @@ export class MoodleClient implements MoodleAdmin {
   async listTokens(reuse = false): Promise<TokenRow[]> {
     const s = await this.supported();
     return this.tokenLock.run(() => tokens.listTokens(s, reuse));
+  }
+  async findTokens(query: TokenQuery): Promise<TokenRow[]> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => tokens.findTokens(s, query));
+  }
+  async tokenExists(tokenId: number): Promise<boolean> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => tokens.tokenExists(s, tokenId));
   }
   async createToken(request: CreateTokenRequest): Promise<CreatedToken> {
     const s = await this.supported();

@@ -1,6 +1,7 @@
 // Typed failures of the Moodle admin client. Every message names the step, the URL path (never a query
 // string, which may carry a sesskey or token) and what Moodle said, so a failed `pulumi up` is actionable.
 import { redact } from "./redact";
+import type { TokenRow } from "./types";
 
 export class MoodleError extends Error {
   readonly step: string;
@@ -55,9 +56,12 @@ export class MoodleUnsupportedVersionError extends MoodleError {
 /** createToken refused: a token with that name already exists for that user on that service. */
 export class MoodleTokenExistsError extends MoodleError {
   readonly tokenIds: number[];
-  constructor(step: string, path: string, detail: string, tokenIds: number[]) {
+  /** The clashing tokens as the report showed them (read completely, so the caller need not read again). */
+  readonly rows: TokenRow[];
+  constructor(step: string, path: string, detail: string, tokenIds: number[], rows: TokenRow[] = []) {
     super(step, path, detail);
     this.tokenIds = tokenIds;
+    this.rows = rows;
   }
 }
 

@@ -57,10 +57,21 @@ export interface TokenRow {
   serviceShortname: string;
   /** "" = any IP. */
   ipRestriction: string;
-  /** ISO date (YYYY-MM-DD) or null for "no expiry". */
-  validUntil: string | null;
-  /** Raw text, "Never" when unused. */
+  /**
+   * ISO date (YYYY-MM-DD), null for "no expiry", undefined for a date the page shows in a form the
+   * parser cannot read (it never guesses).
+   */
+  validUntil: string | null | undefined;
+  /** Raw text, in the site's language. */
   lastAccess: string;
+  /** Whether the token was ever used (its last access is a date). */
+  used: boolean;
+}
+
+/** Tokens named exactly `name` (Moodle's report filter "Is equal to"), or whose name starts with it ("Starts with"). */
+export interface TokenQuery {
+  name: string;
+  match: "exact" | "prefix";
 }
 
 export interface CreateTokenRequest {

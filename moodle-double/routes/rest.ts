@@ -1,4 +1,5 @@
 // webservice/rest/server.php, login/token.php and lib/ajax/service.php.
+import { reportFilterAjax } from "./tokens";
 import express from "express";
 import type { Express, Request, Response } from "express";
 import { coreConfig, DoubleState, DoubleToken, DoubleUser } from "../state";
@@ -300,6 +301,8 @@ function ajax(d: DoubleContext, req: Request, res: Response): void {
     if (param(req, "sesskey") !== s!.sesskey) {
       return err("Your session has most likely timed out. Please check if you are logged in or go back to the previous screen and reload the page.", "invalidsesskey");
     }
+    const filters = reportFilterAjax(d, user.id, c.methodname, c.args ?? {});
+    if (filters) return filters.error ? err(filters.message, filters.errorcode) : filters;
     if (c.methodname !== "core_user_search_identity") return err("Can't find data record in database table external_functions.", "invalidrecord");
     const q = String(c.args?.query ?? "").toLowerCase();
     const list = st.users

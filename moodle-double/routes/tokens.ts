@@ -4,7 +4,9 @@ import type { Express, Request, Response } from "express";
 import type { DoubleToken } from "../state";
 import { randomString } from "../sessions";
 import { midnightIn, dateIn } from "../render/layout";
-import { TokenFormValues, TokenListRow, tokenCreatePage, tokenDeleteConfirmPage, tokensListPage } from "../render/tokens";
+import { TokenFormValues, tokenCreatePage, tokenDeleteConfirmPage, tokensListPage } from "../render/tokens";
+import { tokenWords } from "../render/tokenWords";
+import { setFilterValues, tokenReportId, tokenReportPage } from "../tokenReport";
 import { DoubleContext, errorHtml, html, param, redirect, renderCtx, requireAdmin, sesskeyOk, userById } from "./common";
 import { BAD_SESSKEY, NO_RECORD } from "./services";
 import type { Session } from "../sessions";
@@ -22,16 +24,6 @@ function defaultForm(d: DoubleContext): TokenFormValues {
   return { name: "", iprestriction: "", validuntilEnabled: true, validuntil: midnightIn(year, month, day + 30, tz) };
 }
 
-function listRows(d: DoubleContext): TokenListRow[] {
-  const st = d.store.state;
-  return st.tokens.map((t) => ({
-    token: t,
-    user: userById(d, t.userId),
-    creator: userById(d, t.creatorId),
-    service: st.services.find((s) => s.id === t.serviceId),
-  }));
-}
-
 /** Flexible tables read a 0-based ?page=N as PARAM_INT (anything else is page 0); ?perpage is left to JavaScript. */
 function pageParam(req: Request): number {
   const raw = param(req, "page") ?? "";
@@ -41,7 +33,44 @@ function pageParam(req: Request): number {
 function showList(d: DoubleContext, req: Request, res: Response, s: Session): void {
   const newToken = s.flash.newToken;
   s.flash.newToken = undefined;
-  html(res, 200, tokensListPage(renderCtx(d, s), listRows(d), newToken, pageParam(req)));
+  const page = pageParam(req);
+  const st = d.store.state;
+  html(res, 200, tokensListPage(renderCtx(d, s), tokenReportPage(st, s.userId, page), tokenReportId(st), newToken, page));
+}
+
+/**
+ * core_reportbuilder_set_filters and core_reportbuilder_filters_reset through lib/ajax/service.php
+ * (lib/db/services.php: both 'ajax' => true). The report must exist (manager::get_report_from_id);
+ * set stores the decoded values as they are for the calling user, reset deletes them. Answers
+ * undefined for any other function.
+ */
+export function reportFilterAjax(
+  d: DoubleContext,
+  userId: number,
+  methodname: string | undefined,
+  args: Record<string, unknown>,
+): { error: false; data: boolean } | { error: true; message: string; errorcode: string } | undefined {
+  if (methodname !== "core_reportbuilder_set_filters" && methodname !== "core_reportbuilder_filters_reset") return undefined;
+  const st = d.store.state;
+  const reportId = Number(args.reportid);
+  if (!Number.isInteger(reportId) || args.reportid === undefined) return { error: true, message: "Invalid parameter value detected", errorcode: "invalidparameter" };
+  if (reportId !== tokenReportId(st)) return { error: true, message: "Can't find data record in database table reportbuilder_report.", errorcode: "invalidrecord" };
+  if (methodname === "core_reportbuilder_filters_reset") {
+    setFilterValues(st, reportId, userId, undefined);
+    d.store.save();
+    return { error: false, data: true };
+  }
+  if (typeof args.values !== "string") return { error: true, message: "Invalid parameter value detected", errorcode: "invalidparameter" };
+  let values: unknown;
+  try {
+    values = JSON.parse(args.values);
+  } catch {
+    values = null;
+  }
+  // (array) json_decode(...) of anything but an object is an empty or one-element array: no filter applies.
+  setFilterValues(st, reportId, userId, typeof values === "object" && values !== null && !Array.isArray(values) ? (values as Record<string, unknown>) : {});
+  d.store.save();
+  return { error: false, data: true };
 }
 
 function createForm(d: DoubleContext, res: Response, s: Session, values: TokenFormValues, alert?: string): void {
@@ -124,7 +153,7 @@ function handleCreate(d: DoubleContext, req: Request, res: Response, s: Session,
         validuntilEnabled,
         validuntil: validuntil || Math.floor(Date.now() / 1000),
       },
-      `The user is not allowed for this service. First you need to allow this user on the ${service.name}'s allowed users administration page.`,
+      tokenWords(st).form.notAllowed(service.name),
     );
     return;
   }

@@ -63,9 +63,9 @@ export function moodleTokenName(inputs: Record<string, any>): string {
   return `${inputs.name}-${fingerprint}`;
 }
 
-/** What read-back and state record of a token. Its last access is left out: Skillsoft using the token is not drift. */
-function liveFields(row: TokenRow) {
-  return { ipRestriction: row.ipRestriction, validUntil: row.validUntil ?? "", moodleName: row.name };
+/** What state records of a token. Its last access is left out: Skillsoft using the token is not drift. */
+function liveFields(row: TokenRow, validUntil: string) {
+  return { ipRestriction: row.ipRestriction, validUntil, moodleName: row.name };
 }
 
 /**
@@ -81,19 +81,11 @@ function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId
     // Stryker disable next-line ConditionalExpression: as above
     row.userId === userId &&
     row.ipRestriction === inputs.ipRestriction &&
+    // A date the page shows in a form that cannot be read proves nothing.
+    row.validUntil !== undefined &&
     (row.validUntil ?? "") === validUntil &&
-    neverUsed(row)
+    !row.used
   );
-}
-
-/**
- * Whether Moodle says the token was never used. The report shows a used token's last access as a date
- * (userdate(), always with digits) and an unused one as get_string('never'): "Never", "Jamais", "Nie"…
- * in the admin's language (webservice/classes/reportbuilder/local/entities/token.php), so the absence of
- * any digit is what means "never", in every language.
- */
-export function neverUsed(row: Pick<TokenRow, "lastAccess">): boolean {
-  return !/\p{Nd}/u.test(row.lastAccess ?? "");
 }
 
 function isoDaysAhead(days: number, now = new Date()): string {
@@ -137,7 +129,9 @@ async function firstFreeGeneration(moodle: MoodleAdmin, inputs: Record<string, a
   const first: number = inputs.generation ?? 0;
   // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, createGeneration steps over the same dead names (this saves a token-list read); adoption never gets here
   if (!inputs.validDays || inputs.adoptExisting) return first;
-  const due = new Set((await moodle.listTokens()).filter((t) => dueForSuccessor(t, inputs)).map((t) => t.name));
+  // Every generation's name starts with the configured name and a dash: one filtered lookup finds them all.
+  const family = await moodle.findTokens({ name: `${inputs.name}-`, match: "prefix" });
+  const due = new Set(family.filter((t) => dueForSuccessor(t, inputs)).map((t) => t.name));
   let next = first;
   for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
     if (due.has(moodleTokenName({ ...inputs, generation }))) next = generation + 1;
@@ -163,14 +157,14 @@ async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>
     const request = { name: moodleTokenName(named), userId, serviceId, ipRestriction: named.ipRestriction, validUntil: validUntil || undefined };
     try {
       // The client refuses to create over a same-named token (it checks the list first).
-      return { ...(await moodle.createToken(request)), generation };
+      return { ...(await moodle.createToken(request)), generation, validUntil };
     } catch (err) {
       if (!(err instanceof MoodleTokenExistsError)) throw err;
-      const clashing = (await moodle.listTokens()).filter((t) => err.tokenIds.includes(t.id));
+      const clashing = err.rows.filter((t) => err.tokenIds.includes(t.id));
       if (clashing.length > 0 && clashing.every((t) => leftByInterruptedRun(t, named, userId, validUntil))) {
         // Ours, from a run that died after Moodle created it: its value is lost, so it is replaced.
         for (const t of clashing) await moodle.deleteToken(t.id);
-        return { ...(await moodle.createToken(request)), generation };
+        return { ...(await moodle.createToken(request)), generation, validUntil };
       }
       if (clashing.length > 0 && clashing.every((t) => dueForSuccessor(t, inputs))) continue;
       throw new Error(
@@ -211,7 +205,7 @@ export const token: pulumi.dynamic.ResourceProvider = {
 
     if (inputs.adoptExisting) {
       // Only a token of the configured user on the configured service can stand in for ours.
-      const matching = (await moodle.listTokens()).filter(
+      const matching = (await moodle.findTokens({ name: moodleName, match: "exact" })).filter(
         (t) => t.name === moodleName && t.serviceShortname === inputs.serviceShortname && (t.userId === undefined || t.userId === userId),
       );
       if (matching.length !== 1) {
@@ -221,8 +215,14 @@ export const token: pulumi.dynamic.ResourceProvider = {
         );
       }
       const row = matching[0];
+      if (row.validUntil === undefined) {
+        throw new Error(
+          `Moodle lists the token '${moodleName}' (id ${row.id}) with a valid-until this project cannot read from the page; adopting it would record a wrong expiry. ` +
+            "Report the page's date format, or replace the token with one made by this stack (moodle:adoptExistingToken=false).",
+        );
+      }
       // Moodle never shows a token's value again, so an adopted token's value is not exported.
-      return { id: String(row.id), outs: { ...common, ...liveFields(row), tokenId: row.id, token: "", adopted: true, issuedAt: "" } };
+      return { id: String(row.id), outs: { ...common, ...liveFields(row, row.validUntil ?? ""), tokenId: row.id, token: "", adopted: true, issuedAt: "" } };
     }
 
     const created = await createGeneration(moodle, inputs, userId, service.id);
@@ -230,7 +230,8 @@ export const token: pulumi.dynamic.ResourceProvider = {
       id: String(created.row.id),
       outs: {
         ...common,
-        ...liveFields(created.row),
+        // What was asked for: Moodle cannot edit a token, so these stay what it was created with.
+        ...liveFields(created.row, created.validUntil),
         generation: created.generation,
         tokenId: created.row.id,
         token: created.token,
@@ -240,11 +241,12 @@ export const token: pulumi.dynamic.ResourceProvider = {
     };
   },
 
-  // A token deleted in Moodle (by hand, or expired and used) is reported gone.
+  // A token deleted in Moodle (by hand, or expired and used) is reported gone. Moodle cannot edit a
+  // token, so a token that still exists has the name, IP restriction and valid-until it was made with:
+  // one request for its id answers, however many tokens the site lists.
   async read(id, props) {
-    const row = (await moodleFor(connectionOf(props)).listTokens()).find((t) => String(t.id) === id);
-    if (!row) return { id: "", props: {} };
-    const live = { ...props, ...liveFields(row) };
+    if (!(await moodleFor(connectionOf(props)).tokenExists(Number(id)))) return { id: "", props: {} };
+    const live = { ...props };
     // A rolling token's configured date stays empty: its live date is an output, not a new input.
     // Keys the token never had (validDays of a fixed date) stay absent: the engine refuses undefined.
     const inputs = Object.fromEntries(Object.entries(pick(live, INPUT_KEYS)).filter(([, v]) => v !== undefined));
@@ -260,7 +262,7 @@ export const token: pulumi.dynamic.ResourceProvider = {
   async delete(id, props) {
     const moodle = moodleFor(connectionOf(props));
     if (props.adopted) return; // not ours to delete: it was made by hand
-    // Right before the write: a list read since the last token write (the refresh's) will do.
-    if ((await moodle.listTokens(true)).some((t) => String(t.id) === id)) await moodle.deleteToken(Number(id));
+    // Deleting a token that is gone already is Moodle's "no such record": done either way.
+    await moodle.deleteToken(Number(id));
   },
 };

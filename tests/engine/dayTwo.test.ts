@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { projectRoot, projectStack, TestStack } from "../support/engine";
+import { setRecordedValidUntil } from "../support/recordedToken";
 
 jest.setTimeout(240_000);
 
@@ -111,6 +112,8 @@ describe("day two through the real engine", () => {
     const old = tokens()[0];
     // Moodle lists an expired token until its next use (then deletes it).
     moodle.control.patchState({ tokens: [{ ...old, validuntil: Math.floor(Date.now() / 1000) - 3 * 86400, lastaccess: 0 }] });
+    // A refresh keeps the recorded valid-until (Moodle cannot edit a token): record the same date.
+    await setRecordedValidUntil(test.stack, new Date(Date.now() - 3 * 86400e3).toISOString().slice(0, 10));
     const up = await test.stack.up({ onOutput });
     expect(up.summary.resourceChanges).toMatchObject({ replace: 1 });
     expect(tokens()).toHaveLength(1);

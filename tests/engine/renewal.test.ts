@@ -4,6 +4,7 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { projectStack, TestStack } from "../support/engine";
+import { setRecordedValidUntil } from "../support/recordedToken";
 
 jest.setTimeout(300_000);
 
@@ -43,6 +44,7 @@ describe("token renewal through the real engine", () => {
 
     // Time passes: the live token now expires in 5 days, inside the 7-day window.
     moodle.control.patchState({ tokens: [{ ...old, validuntil: Math.floor((Date.now() + 5 * DAY) / 1000) }] });
+    await setRecordedValidUntil(test.stack, isoIn(5));
     const preview = await test.stack.preview({ onOutput });
     expect(preview.changeSummary).toMatchObject({ replace: 1 });
     expect(tokens()).toEqual([expect.objectContaining({ id: old.id })]);
@@ -71,6 +73,7 @@ describe("token renewal through the real engine", () => {
 
     // The next renewal again takes a name of its own and still reads as a replacement.
     moodle.control.patchState({ tokens: [{ ...fresh, validuntil: Math.floor((Date.now() + 2 * DAY) / 1000) }] });
+    await setRecordedValidUntil(test.stack, isoIn(2));
     const again = await test.stack.up({ onOutput });
     expect(again.summary.resourceChanges).toMatchObject({ replace: 1 });
     expect(tokens()).toHaveLength(1);

@@ -6,6 +6,7 @@ import { pluginSettings, setPluginSettings } from "../../moodle/pluginSettings";
 import { enabledProtocols, setProtocolEnabled } from "../../moodle/protocols";
 import { setWebServicesEnabled, webServicesEnabled } from "../../moodle/siteSettings";
 import { createToken, deleteToken, listTokens } from "../../moodle/tokens";
+import { AJAX_OK, filteredByName } from "./tokenPages";
 import { load } from "cheerio";
 import { page } from "./fixtures";
 import { errorPage, ok, pg, redirect, session } from "./standInSession";
@@ -262,16 +263,16 @@ describe("tokens", () => {
   });
 
   it("a create refused with an error page says what Moodle said", async () => {
-    const { s } = session([ok(SERVICE_FORM), ok(TOKENS_EMPTY), pg(404, errorPage("Invalid sesskey", "invalidsesskey"))]);
+    const { s } = session([ok(SERVICE_FORM), ok(TOKENS_EMPTY), ok(AJAX_OK), ok(filteredByName(TOKENS_EMPTY, "percipio")), pg(404, errorPage("Invalid sesskey", "invalidsesskey")), ok(AJAX_OK)]);
     await expect(createToken(s, { name: "percipio", userId: 2, serviceId: 3 })).rejects.toThrow('Moodle refused: Invalid sesskey');
   });
 
-  it("a delete that leaves the token listed is an error naming the token", async () => {
-    const listed = page("5.0", "e6-tokens-list-again.html");
-    const id = Number(/tokens\.php\?action=delete&(?:amp;)?tokenid=(\d+)/.exec(listed)![1]);
-    const { s } = session([redirect, ok(listed)]);
+  it("a delete that leaves the token in place (its confirmation page still there) is an error naming the token", async () => {
+    const confirm = page("5.0", "e8-token-delete-confirm.html");
+    const id = Number(/name="tokenid" value="(\d+)"/.exec(confirm)![1]);
+    const { s } = session([redirect, ok(confirm)]);
     const err = await deleteToken(s, id).catch((e) => e);
     expect(err).toBeInstanceOf(MoodleNotAppliedError);
-    expect(err.message).toContain(`token ${id} is still listed (HTTP 303)`);
+    expect(err.message).toContain(`token ${id} still exists (HTTP 303)`);
   });
 });

@@ -8,6 +8,8 @@ import { MoodleError, MoodleForcedPageError, MoodleLoginError, MoodleSessionErro
 import { redact } from "../../moodle/redact";
 import { parseMCfg } from "../../moodle/parsers/common";
 import { createToken, listTokens } from "../../moodle/tokens";
+import { errorPage } from "./standInSession";
+import { AJAX_OK, filteredByName } from "./tokenPages";
 import { MoodleRestClient } from "../../moodle/rest";
 import { MoodleRestError, MoodleWebServicesUnavailableError } from "../../moodle/errors";
 import { page } from "./fixtures";
@@ -282,10 +284,24 @@ describe("token creation is never replayed blindly", () => {
     f = await startFake((app, fake) => {
       // The token list names the service: createToken reads the name from the service's edit form.
       app.get("/admin/webservice/service.php", (_req, res) => res.send(page("5.0", "p2-service-edit.html")));
+      // The report's name filter, set and reset through lib/ajax/service.php as Moodle does.
+      app.post("/lib/ajax/service.php", express.json({ type: () => true }), (req, res) => {
+        const [call] = req.body as { methodname: string; args: { values?: string } }[];
+        fake.state.filter = call.methodname === "core_reportbuilder_set_filters" ? JSON.parse(call.args.values!)["token:name_value"] : undefined;
+        res.send(AJAX_OK);
+      });
       app.get("/admin/webservice/tokens.php", (req, res) => {
         if (req.query.action === "create") { res.send(page("5.0", "p6-token-create-form.html")); return; }
+        if (req.query.action === "delete") {
+          const gone = ((fake.state.deleted as string[]) ?? []).includes(String(req.query.tokenid));
+          if (gone) res.status(404).send(errorPage("Can't find data record in database.", "invalidrecordunknown"));
+          else res.send(page("5.0", "e8-token-delete-confirm.html"));
+          return;
+        }
+        // Unfiltered, the report shows the empty list; each filtered view the next scripted list.
+        if (fake.state.filter === undefined) { res.send(page("5.0", "e1-tokens-list-empty.html")); return; }
         const list = (fake.state.lists as string[]).shift() ?? "e1-tokens-list-empty.html";
-        res.send(page("5.0", list));
+        res.send(filteredByName(page("5.0", list), fake.state.filter as string));
       });
       app.post("/admin/webservice/tokens.php", (req, res) => {
         if (req.body.action === "create") {
@@ -368,8 +384,8 @@ describe("token creation is never replayed blindly", () => {
 describe("token list pagination", () => {
   let f: Fake;
   beforeAll(async () => {
-    // Page 0 claims two rows in total but shows one; page 1 shows the second (Moodle pages by 30).
-    const first = page("5.0", "p9-tokens-list-again.html").replace('data-table-total-rows="1"', 'data-table-total-rows="2"');
+    // Page 0 claims two rows in total at one row a page; page 1 shows the second.
+    const first = page("5.0", "p9-tokens-list-again.html").replace('data-table-total-rows="1"', 'data-table-total-rows="2"').replace('data-table-page-size="30"', 'data-table-page-size="1"');
     const second = first.replace(/tokenid=1\b/g, "tokenid=2").replace(">percipio-token<", ">second-token<");
     f = await startFake((app, fake) => {
       app.get("/admin/webservice/tokens.php", (req, res) => {

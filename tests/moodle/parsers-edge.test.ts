@@ -7,7 +7,7 @@ import { parseLoginPage } from "../../moodle/parsers/login";
 import { parseAdminSettingsPage } from "../../moodle/parsers/adminSettings";
 import { parseProtocols } from "../../moodle/parsers/protocols";
 import { parseServiceEditForm, parseServiceList, parseServiceUsers } from "../../moodle/parsers/services";
-import { parseMoodleDate, parseTokenCreateForm, parseTokenDeleteConfirm, parseTokenReport } from "../../moodle/parsers/tokens";
+import { parseReportDate, parseTokenCreateForm, parseTokenDeleteConfirm, parseTokenReport } from "../../moodle/parsers/tokens";
 import { parseVersion, versionFromRelease } from "../../moodle/parsers/version";
 import { page, VERSIONS } from "./fixtures";
 
@@ -29,28 +29,48 @@ describe("token report", () => {
     ipRestriction: "",
     validUntil: null,
     lastAccess: "Never",
+    used: false,
   };
 
-  test.each(VERSIONS)("Moodle %s: columns are found by their header, not their position (4.5 headers carry hidden 'Sort by' text)", (v) => {
-    // Email address moved in front of User.
-    const html = edited(v, "p8-tokens-list-new.html", ($) => {
+  /** The report as a site with other identity fields shows it: cells and headers c<n>_<field> renumbered as Moodle does. */
+  const withIdentity = (v: "5.0" | "4.5", fields: string[]) =>
+    edited(v, "p8-tokens-list-new.html", ($) => {
       $("table[data-region=reportbuilder-table] tr").each((_, tr) => {
         const cells = $(tr).children();
-        cells.eq(2).insertBefore(cells.eq(1));
+        const email = cells.eq(2);
+        for (const f of fields) {
+          const c = email.clone();
+          c.find("a[data-sortby]").attr("data-sortby", `cX_${f}`).text(`title of ${f}`);
+          if (c.is("td")) c.text(`value of ${f}`);
+          c.insertBefore(email);
+        }
+        email.remove();
       });
+      let n = 0;
+      $("thead th").each((_, th) => {
+        n++;
+        const a = $(th).find("a[data-sortby]");
+        if (a.length) a.attr("data-sortby", (a.attr("data-sortby") ?? "").replace(/^c\w+?_/, `c${n}_`));
+      });
+    });
+
+  test.each(VERSIONS)("Moodle %s: columns are found by their sort keys, whatever identity fields the site shows", (v) => {
+    const rows = parseTokenReport(withIdentity(v, ["department", "email", "phone1"])).rows;
+    expect(rows).toEqual([{ ...firstRow, userEmail: "value of email" }]);
+    expect(parseTokenReport(withIdentity(v, [])).rows).toEqual([{ ...firstRow, userEmail: "" }]);
+  });
+
+  test("column titles in another language change nothing", () => {
+    const html = edited("5.0", "p8-tokens-list-new.html", ($) => {
+      $("thead th a[data-sortby]").each((_, a) => void $(a).text("Titre").attr("aria-label", "Trier"));
+      $("thead th").eq(4).text("Restriction IP");
     });
     expect(parseTokenReport(html).rows).toEqual([{ ...firstRow, userEmail: "admin@example.com" }]);
   });
 
-  test("Moodle 4.5: the columns in another order are still read by header", () => {
-    const html = edited("4.5", "p8-tokens-list-new.html", ($) => {
-      // Last access moved in front of Name.
-      $("table[data-region=reportbuilder-table] tr").each((_, tr) => {
-        const cells = $(tr).children();
-        cells.eq(6).insertBefore(cells.eq(0));
-      });
-    });
-    expect(parseTokenReport(html).rows).toEqual([{ ...firstRow, userEmail: "admin@example.com" }]);
+  test("a header row without the report's sort keys is no token report", () => {
+    const html = edited("5.0", "p8-tokens-list-new.html", ($) => void $("thead th a[data-sortby]").removeAttr("data-sortby"));
+    expect(parseTokenReport(html)).toMatchObject({ isReport: false, rows: [] });
   });
 
   test("a row with an IP restriction and an expiry date: both read from their cells", () => {
@@ -64,11 +84,22 @@ describe("token report", () => {
     expect(row.validUntil).toBe("2027-06-02");
   });
 
-  test("a valid-until text that is not a date is kept as shown rather than read as 'never'", () => {
+  test("a valid-until with a year but no month this page names is unreadable (undefined), never 'no expiry'", () => {
     const html = edited("5.0", "p8-tokens-list-new.html", ($) => {
-      $("table[data-region=reportbuilder-table] tbody tr").first().children("td").eq(5).text("Soon");
+      $("table[data-region=reportbuilder-table] tbody tr").first().children("td").eq(5).text("2027年6月2日 00:00");
     });
-    expect(parseTokenReport(html).rows[0].validUntil).toBe("Soon");
+    expect(parseTokenReport(html).rows[0].validUntil).toBeUndefined();
+  });
+
+  test("a French page: dates read with the month names of the page's own date selector, no year means never", () => {
+    const html = edited("5.0", "p8-tokens-list-new.html", ($) => {
+      const fr = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
+      $('select[name$="[month]"]').each((_, sel) => void $(sel).find("option").each((i, o) => void $(o).text(fr[i])));
+      const cells = $("table[data-region=reportbuilder-table] tbody tr").first().children("td");
+      cells.eq(5).text("2 août 2027, 00:00");
+      cells.eq(6).text("Jamais");
+    });
+    expect(parseTokenReport(html).rows[0]).toMatchObject({ validUntil: "2027-08-02", used: false, lastAccess: "Jamais" });
   });
 
   test("a row whose user has no profile link carries no user id", () => {
@@ -150,16 +181,19 @@ describe("token form and delete confirmation", () => {
 });
 
 describe("dates", () => {
+  const months = new Map(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"].map((m, i) => [m, i + 1]));
   test.each([
     ["1 January 2027, 12:00 AM", "2027-01-01"],
     ["31 December 2049", "2049-12-31"],
     ["Tuesday, 9 MARCH 2027", "2027-03-09"],
+    ["Friday, 27 November 2026, 9:11 AM", "2026-11-27"],
   ])("%s -> %s", (text, iso) => {
-    expect(parseMoodleDate(text)).toBe(iso);
+    expect(parseReportDate(text, months)).toBe(iso);
   });
 
-  test("a month name Moodle does not print is not a date", () => {
-    expect(parseMoodleDate("3 Smarch 2027")).toBeUndefined();
+  test("a month name the page does not name is not a date; no year is no date at all", () => {
+    expect(parseReportDate("3 Smarch 2027", months)).toBeUndefined();
+    expect(parseReportDate("This token has no expiry date.", months)).toBeNull();
   });
 });
 

@@ -3,7 +3,7 @@ import { parseLoginPage } from "../../moodle/parsers/login";
 import { parseAdminSettingsPage } from "../../moodle/parsers/adminSettings";
 import { parseProtocols } from "../../moodle/parsers/protocols";
 import { parseServiceEditForm, parseServiceList, parseServiceUsers } from "../../moodle/parsers/services";
-import { parseMoodleDate, parseTokenCreateForm, parseTokenDeleteConfirm, parseTokenReport } from "../../moodle/parsers/tokens";
+import { parseTokenCreateForm, parseTokenDeleteConfirm, parseTokenReport } from "../../moodle/parsers/tokens";
 import { parseVersion, versionFromRelease } from "../../moodle/parsers/version";
 import { page, SITE, VERSIONS } from "./fixtures";
 
@@ -177,10 +177,14 @@ describe.each(VERSIONS)("parsers on Moodle %s pages", (v) => {
           ipRestriction: "",
           validUntil: null,
           lastAccess: "Never",
+          used: false,
         },
       ]);
       expect(r.totalRows).toBe(1);
       expect(r.pageSize).toBe(30);
+      // The report's id and the filter values the page was rendered with (none applied).
+      expect(r.reportId).toBe(1);
+      expect(r.filters).toMatchObject({ reportid: "1", "token:name_operator": "0", "token:name_value": "", "service:name_values": [], "token:validuntil_operator": "0" });
     });
 
     test("second view: same row, value gone", () => {
@@ -265,6 +269,8 @@ describe("5.0-only recordings (stand-in restricted service, edge cases)", () => 
     expect(byName["harness-token"].lastAccess).toBe("Friday, 27 November 2026, 9:11 AM");
     expect(byName["expired-token"].validUntil).toBe("2026-11-26");
     expect(byName["expired-token"].lastAccess).toBe("Never");
+    expect(byName["harness-token"].used).toBe(true);
+    expect(byName["expired-token"].used).toBe(false);
     expect(r.rows.every((x) => Number.isInteger(x.id) && x.id > 0)).toBe(true);
   });
 
@@ -295,11 +301,6 @@ describe("5.0-only recordings (stand-in restricted service, edge cases)", () => 
 });
 
 describe("small helpers", () => {
-  test("dates", () => {
-    expect(parseMoodleDate("26 November 2026, 12:00 AM")).toBe("2026-11-26");
-    expect(parseMoodleDate("Friday, 3 January 2025, 9:11 AM")).toBe("2025-01-03");
-    expect(parseMoodleDate("This token has no expiry date.")).toBeUndefined();
-  });
   test("release strings", () => {
     expect(versionFromRelease("4.1.10 (Build: 20240422)")).toEqual({ release: "4.1.10 (Build: 20240422)", major: 4, minor: 1 });
     expect(versionFromRelease("garbage")).toBeUndefined();

@@ -40,7 +40,7 @@ describe("destroy after a refresh (one provider process)", () => {
     await restProtocol.delete!(rest.id, rest.outs);
     await webServices.delete!(ws.id, ws.outs);
     const gets = moodle.control.requests().filter((r) => r.method === "GET" && !r.path.startsWith("/admin/webservice/protocols.php"));
-    expect(gets.map((r) => r.path)).toEqual(["/admin/webservice/tokens.php", "/admin/settings.php?section=webserviceprotocols"]);
+    expect(gets.map((r) => r.path)).toEqual([`/admin/webservice/tokens.php?action=delete&tokenid=${tok.id}`, "/admin/settings.php?section=webserviceprotocols"]);
     expect(state().tokens).toEqual([]);
     expect(state().config.webserviceprotocols).toBe("");
     expect(state().config.enablewebservices).toBe("0");
@@ -66,13 +66,17 @@ describe("token generations", () => {
   });
 
   it("an expired token found by refresh is replaced new-first under the next generation's name", async () => {
-    const inputs = (await token.check!({}, tokenInputs())).inputs;
+    // A rolling token whose day has come: time passing is played by its recorded valid-until and
+    // Moodle's (a refresh reads only whether it exists: Moodle cannot edit a token).
+    const threeDaysAgo = new Date(Date.now() - 3 * 86400e3).toISOString().slice(0, 10);
+    const rolling = tokenInputs({ validDays: 30, renewBeforeDays: 7 });
+    const inputs = (await token.check!({}, rolling)).inputs;
     const created = await token.create(inputs);
     moodle.control.patchState({ tokens: state().tokens.map((t: any) => ({ ...t, validuntil: Math.floor(Date.now() / 1000) - 86400 * 3 })) });
-    const read = await token.read!(created.id, created.outs);
-    expect(read.props.validUntil).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    // The engine's check sees the inputs of the last up (nothing changed there); diff sees the live expiry.
-    const next = (await token.check!(inputs, tokenInputs())).inputs;
+    const read = await token.read!(created.id, { ...created.outs, validUntil: threeDaysAgo });
+    expect(read.props.validUntil).toBe(threeDaysAgo);
+    // The engine's check sees the inputs of the last up (nothing changed there); diff sees the expiry.
+    const next = (await token.check!(inputs, rolling)).inputs;
     expect((await token.diff!(created.id, read.props, next)).replaces).toEqual(["validUntil"]);
     const replacement = await token.create(next);
     expect(replacement.outs.moodleName).not.toBe(created.outs.moodleName);

@@ -123,13 +123,25 @@ describe("read and delete act on the token with the recorded id only", () => {
     expect(await token.read!(created.id, created.outs)).toEqual({ id: "", props: {} });
   });
 
-  it("delete of a token someone already deleted writes nothing", async () => {
+  it("read concludes 'gone' only from Moodle's 'no such record': a failed page read is an error, never a deleted token", async () => {
+    const created = await token.create((await token.check!({}, tokenInputs())).inputs);
+    moodle.control.injectFault({ method: "GET", path: "/admin/webservice/tokens.php", kind: "error-page", times: 10 });
+    await expect(token.read!(created.id, created.outs)).rejects.toThrow(/cannot tell whether token \d+ exists: Moodle said "Error reading from database"/);
+    moodle.control.clearFaults();
+    expect(await token.read!(created.id, created.outs)).toMatchObject({ id: created.id });
+    // The same id on another page of Moodle's answer: only the confirmation form for exactly this id counts.
+    moodle.control.patchState({ tokens: [] });
+    expect(await token.read!(created.id, created.outs)).toEqual({ id: "", props: {} });
+  });
+
+  it("delete of a token someone already deleted ends at Moodle's 'no such record' for its id: one request, nothing else touched", async () => {
     const created = await token.create((await token.check!({}, tokenInputs())).inputs);
     moodle.control.patchState({ tokens: [] });
     addTokens({ name: "other" });
     moodle.control.clearRequests();
     await token.delete!(created.id, created.outs);
-    expect(moodle.control.requests().filter((r) => r.method === "POST" && !r.path.startsWith("/login/"))).toEqual([]);
+    const sent = moodle.control.requests().filter((r) => !r.path.startsWith("/login/") && r.path !== "/my/");
+    expect(sent.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(["POST /admin/webservice/tokens.php 404"]);
     expect(state().tokens.map((t: any) => t.id)).toEqual([900]);
   });
 

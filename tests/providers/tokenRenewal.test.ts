@@ -17,9 +17,15 @@ const rollingInputs = (overrides: Record<string, unknown> = {}) =>
     renewBeforeDays: 7,
     ...overrides,
   });
-/** Moves the live token's valid-until to `days` from today, as time passing would. */
-const expireIn = (days: number) =>
+/**
+ * Time passing until the token's valid-until is `days` from today: in Moodle, and in the recorded
+ * outputs given back (a refresh reads only whether the token still exists; Moodle cannot edit a token,
+ * so its valid-until is the one recorded at creation).
+ */
+const expireIn = (days: number, outs: Record<string, any> = {}) => {
   moodle.control.patchState({ tokens: state().tokens.map((t: any) => ({ ...t, validuntil: Math.floor((Date.now() + days * DAY) / 1000) })) });
+  return { ...outs, validUntil: isoIn(days) };
+};
 
 beforeAll(async () => {
   moodle = await startMoodleDouble({ control: true });
@@ -47,8 +53,7 @@ describe("a token with a rolling validity", () => {
     const inputs = (await token.check!({}, rollingInputs())).inputs;
     const created = await token.create(inputs);
     for (const days of [30, 20, 8]) {
-      expireIn(days);
-      const read = await token.read!(created.id, created.outs);
+      const read = await token.read!(created.id, expireIn(days, created.outs));
       const next = (await token.check!(read.inputs!, rollingInputs())).inputs;
       expect(next.generation).toBe(inputs.generation);
       expect(await token.diff!(created.id, read.props, next)).toMatchObject({ changes: false, replaces: [] });
@@ -58,8 +63,7 @@ describe("a token with a rolling validity", () => {
   it("plans a replacement once the live token expires within renewBeforeDays, and the new one takes the next name", async () => {
     const inputs = (await token.check!({}, rollingInputs())).inputs;
     const created = await token.create(inputs);
-    expireIn(7);
-    const read = await token.read!(created.id, created.outs);
+    const read = await token.read!(created.id, expireIn(7, created.outs));
     const next = (await token.check!(read.inputs!, rollingInputs())).inputs;
     expect(await token.diff!(created.id, read.props, next)).toMatchObject({ changes: true, replaces: ["validUntil"], deleteBeforeReplace: false });
 
@@ -81,8 +85,7 @@ describe("a token with a rolling validity", () => {
 
   it("a wider renewal window is an in-place update until it reaches the live date", async () => {
     const created = await token.create((await token.check!({}, rollingInputs())).inputs);
-    expireIn(10);
-    const read = await token.read!(created.id, created.outs);
+    const read = await token.read!(created.id, expireIn(10, created.outs));
     expect(await token.diff!(created.id, read.props, rollingInputs({ renewBeforeDays: 9 }))).toMatchObject({ changes: true, replaces: [] });
     expect(await token.diff!(created.id, read.props, rollingInputs({ renewBeforeDays: 10 }))).toMatchObject({ replaces: ["validUntil"] });
     const updated = await token.update!(created.id, read.props, rollingInputs({ renewBeforeDays: 9 }));
