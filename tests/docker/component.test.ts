@@ -7,7 +7,7 @@ import type { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDockerSettings } from "../../config/docker";
 import type { MoodleReadiness, WaitForMoodleOptions } from "../../components/moodleDocker/readiness";
-import { PERCIPIO_VERSION_PHP, percipioZip, writeTemp } from "./helpers/zipWriter";
+import { percipioZip, writeTemp } from "./helpers/zipWriter";
 
 type ComponentModule = typeof import("../../components/MoodleDocker");
 let mod: ComponentModule;
