@@ -17,7 +17,8 @@ cache="${MOODLE_PERCIPIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/moodle-percipio-
 engine_dir="$cache/docker/engine"
 data_root="$engine_dir/data-root"
 # exec-root holds containerd's sockets, whose paths must stay short (108 bytes).
-exec_root="/tmp/mpi-dockerd-$(id -u)"
+# One per cache folder, so engines of different caches never share containerd's state.
+exec_root="/tmp/mpi-dockerd-$(printf '%s' "$engine_dir" | sha256sum | cut -c1-8)"
 socket="$engine_dir/docker.sock"
 pidfile="$engine_dir/dockerd.pid"
 log="$engine_dir/dockerd.log"
