@@ -34,7 +34,7 @@ function existingMoodle(): ConnectionArgs {
  * (@pulumi/docker, the plugin-zip reader) load only in this mode: about half a second and tens of MB
  * that every run of an existing-Moodle stack would otherwise pay.
  */
-function dockerMoodle(): ConnectionArgs {
+function dockerMoodle(): { connection: ConnectionArgs; options: pulumi.ComponentResourceOptions } {
   const { DockerConfigError, dockerSettingsForStack } = require("./config/docker") as typeof import("./config/docker");
   const { moodleDockerArgs, MoodleDocker } = require("./components/MoodleDocker") as typeof import("./components/MoodleDocker");
   let docker;
@@ -52,22 +52,28 @@ function dockerMoodle(): ConnectionArgs {
     }),
   );
   return {
-    // `ready` is the site URL, resolved only once Moodle answers with the plugin installed.
-    moodleUrl: moodle.ready,
-    adminUser: moodle.adminUser,
-    adminPassword: moodle.adminPassword,
-    allowHttp: true,
-    caCertPem: "",
-    requestTimeoutSeconds: settings.moodle.requestTimeoutSeconds,
+    connection: {
+      // The configured site URL, known in every preview: a replaced container is the same site.
+      moodleUrl: moodle.url,
+      adminUser: moodle.adminUser,
+      adminPassword: moodle.adminPassword,
+      allowHttp: true,
+      caCertPem: "",
+      requestTimeoutSeconds: settings.moodle.requestTimeoutSeconds,
+    },
+    // The integration starts once Moodle answers with the plugin installed.
+    options: moodle.integrationOptions(),
   };
 }
 
+const target = settings.mode === "docker" ? dockerMoodle() : { connection: existingMoodle(), options: {} };
+
 const integration = new PercipioIntegration("percipio", {
-  connection: settings.mode === "docker" ? dockerMoodle() : existingMoodle(),
+  connection: target.connection,
   serviceShortname: settings.serviceShortname,
   token: settings.token,
   percipio: settings.percipio && { ...settings.percipio, clientSecret: pulumi.secret(settings.percipio.clientSecret) },
-});
+}, target.options);
 
 export const moodleUrl = integration.moodleUrl;
 export const serviceShortname = integration.serviceShortname;

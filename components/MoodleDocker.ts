@@ -16,6 +16,7 @@ import {
     databaseDataDir,
     databaseEnvironment,
     databaseHealthcheck,
+    goDuration,
     listenPortCommand,
     MOODLEDATA_DIR,
     moodleEnvironment,
@@ -29,12 +30,13 @@ import {
     PERCIPIO_COMPONENT,
     PluginArchive,
     pluginRelativeDir,
-    pluginUploads,
+    pluginUpload,
     PluginZipError,
     postConfigureCommands,
     preConfigureCommands,
 } from "./moodleDocker/plugin";
-import { MoodleReadiness, waitForMoodle, WaitForMoodleOptions } from "./moodleDocker/readiness";
+import { containerLogs, DockerEndpoint, dockerEndpoint, inspectContainer, startupFailure } from "./moodleDocker/dockerApi";
+import { MoodleReadiness, MoodleStartFailedError, MoodleNotReadyError, waitForMoodle, WaitForMoodleOptions } from "./moodleDocker/readiness";
 
 export const MOODLE_DOCKER_TYPE = "moodle-percipio:index:MoodleDocker";
 /** Network alias of the database container, used as DB_HOST by Moodle. */
@@ -76,6 +78,11 @@ export interface MoodleDockerArgs {
     retainVolumes?: boolean;
     /** Replaces the HTTP readiness check (tests). */
     waitForMoodle?: (options: WaitForMoodleOptions) => Promise<MoodleReadiness>;
+    /**
+     * The engine the readiness wait asks whether the container's start-up failed (default: the
+     * Docker provider's, from `docker:host` or DOCKER_HOST); `null` turns that check off.
+     */
+    dockerEndpoint?: DockerEndpoint | null;
 }
 
 /** Builds the component's args from validated settings and the two secrets. */
@@ -118,6 +125,29 @@ export function checkedPassword(key: string, value: pulumi.Input<string>): pulum
         }
         return v;
     });
+}
+
+/** The Docker provider's own endpoint setting, so the readiness wait asks the same engine. */
+function providerDockerHost(): string | undefined {
+    return new pulumi.Config("docker").get("host");
+}
+
+/** Checks the Moodle container's state between HTTP polls: a failed start ends the wait. */
+function containerCheck(endpoint: DockerEndpoint | undefined, name: string): (() => Promise<string | undefined>) | undefined {
+    if (!endpoint) {
+        return undefined;
+    }
+    return async () => {
+        try {
+            const state = await inspectContainer(endpoint, name);
+            if (!state || (state.running && !state.restarting && state.restartCount === 0)) {
+                return undefined;
+            }
+            return startupFailure(name, state, await containerLogs(endpoint, name));
+        } catch {
+            return undefined; // the engine cannot be asked: the HTTP polls and their timeout still decide
+        }
+    };
 }
 
 function readPlugin(zipPath: string): PluginArchive {
@@ -216,10 +246,10 @@ export class MoodleDocker extends pulumi.ComponentResource {
                     tests: pulumi
                         .all([args.databaseName, args.databaseUser])
                         .apply(([dbName, user]) => databaseHealthcheck({ engine, name: dbName, user })),
-                    interval: "5s",
-                    timeout: "5s",
+                    interval: goDuration(5),
+                    timeout: goDuration(5),
                     retries: 30,
-                    startPeriod: "10s",
+                    startPeriod: goDuration(10),
                 },
                 restart: "unless-stopped",
             },
@@ -231,7 +261,9 @@ export class MoodleDocker extends pulumi.ComponentResource {
             .apply(([siteUrl, hostPort]) => moodleListenPort(siteUrl, hostPort));
         const commandOptions = { moodleRoot: args.moodleRoot, pluginDir: args.pluginDir };
         const preCommands = listenPort.apply((port) =>
-            [listenPortCommand(port), preConfigureCommands(commandOptions)].filter((c) => c !== "").join(COMMAND_SEPARATOR),
+            [listenPortCommand(port), preConfigureCommands({ ...commandOptions, rootFolder: archive.rootFolder })]
+                .filter((c) => c !== "")
+                .join(COMMAND_SEPARATOR),
         );
         const postCommands = postConfigureCommands(commandOptions);
 
@@ -277,13 +309,13 @@ export class MoodleDocker extends pulumi.ComponentResource {
                 ports: [{ internal: listenPort, external: args.hostPort }],
                 healthcheck: {
                     tests: listenPort.apply(moodleHealthcheck),
-                    interval: "30s",
-                    timeout: "10s",
+                    interval: goDuration(30),
+                    timeout: goDuration(10),
                     retries: 3,
                     // A first install takes minutes; failures before that do not count.
-                    startPeriod: "900s",
+                    startPeriod: goDuration(900),
                 },
-                uploads: pluginUploads(archive.files, args.pluginDir),
+                uploads: [pluginUpload(args.pluginZip, archive.sha256)],
                 labels: [
                     { label: "moodle-percipio.plugin.component", value: archive.component },
                     { label: "moodle-percipio.plugin.version", value: archive.version ?? "unknown" },
@@ -302,28 +334,54 @@ export class MoodleDocker extends pulumi.ComponentResource {
         const timeoutMs = (args.readinessTimeoutSeconds ?? 900) * 1000;
         const intervalMs = (args.readinessIntervalSeconds ?? 5) * 1000;
         const expectPlugin = pluginRelativeDir(archive.component);
+        const endpoint = args.dockerEndpoint === null ? undefined : (args.dockerEndpoint ?? dockerEndpoint(providerDockerHost()));
+        // Derived from the container's id, so an `up` that replaces the container waits for the new
+        // one. Nothing that decides whether a Moodle resource is replaced may depend on it: use
+        // `url` for the integration's moodleUrl and `integrationOptions()` to order it after `ready`.
         this.ready = pulumi
             .all([this.moodleContainer.id, this.url, pulumi.output(args.moodleContainerName)])
             .apply(async ([_id, url, containerName]) => {
                 if (pulumi.runtime.isDryRun()) {
                     return url;
                 }
-                await wait({
-                    url,
-                    timeoutMs,
-                    intervalMs,
-                    expectPlugin,
-                    log: (message) => pulumi.log.info(message, this),
-                    hint: `See the container log: docker logs ${containerName}`,
-                });
+                try {
+                    await wait({
+                        url,
+                        timeoutMs,
+                        intervalMs,
+                        expectPlugin,
+                        log: (message) => pulumi.log.info(message, this),
+                        hint: `See the container log: docker logs ${containerName}`,
+                        checkContainer: containerCheck(endpoint, containerName),
+                    });
+                } catch (e) {
+                    // One line the user can act on, without a stack trace.
+                    if (e instanceof MoodleStartFailedError || e instanceof MoodleNotReadyError) {
+                        throw new pulumi.RunError(e.message);
+                    }
+                    throw e;
+                }
                 return url;
             });
 
+        // `ready` is not registered as an output: its failure must reach the user once, as it is,
+        // through `integrationOptions()`'s dependsOn (each serialisation of a failed output would
+        // prefix the same error with "error serializing property ...").
         this.registerOutputs({
             url: this.url,
             adminUser: this.adminUser,
             adminPassword: this.adminPassword,
-            ready: this.ready,
         });
+    }
+
+    /**
+     * Options for the component that works on this site (PercipioIntegration): it registers, and
+     * with it every Moodle resource, only once `ready` resolved. A dependsOn is a resource-level
+     * dependency, not a property one, so when `up` replaces the Moodle container (new plugin zip,
+     * new admin password) the engine does not mark the integration's inputs unknown and does not
+     * replace the token; the same site keeps its token.
+     */
+    integrationOptions(): pulumi.ComponentResourceOptions {
+        return { dependsOn: this.ready.apply(() => [this.moodleContainer]) };
     }
 }

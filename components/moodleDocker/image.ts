@@ -232,3 +232,24 @@ export function passwordProblem(value: string): string | undefined {
     }
     return undefined;
 }
+
+/**
+ * A health-check duration the way the Docker provider reads it back: Go's `time.Duration` text
+ * ("15m0s", "1h0m0s", "30s"). Any other spelling of the same duration ("900s") is shown as a
+ * change by every preview, so `pulumi preview --expect-no-changes` could never pass.
+ */
+export function goDuration(seconds: number): string {
+    if (!Number.isInteger(seconds) || seconds < 0) {
+        throw new Error(`goDuration: ${seconds} is not a whole number of seconds`);
+    }
+    if (seconds === 0) {
+        return "0s";
+    }
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    if (h > 0) {
+        return `${h}h${m}m${s}s`;
+    }
+    return m > 0 ? `${m}m${s}s` : `${s}s`;
+}

@@ -3,11 +3,12 @@
  *
  * 1. `inspectPluginZip` checks the user's zip (a version.php declaring the expected component, at
  *    the top level or inside one top-level folder) and returns the files relative to the plugin root.
- * 2. `pluginUploads` turns those files into docker.Container `uploads` under <plugin dir>, so the
- *    code is in place before the container's first start.
+ * 2. `pluginUpload` uploads the zip itself (by path and sha256) into the container before its
+ *    first start; a new zip replaces the container.
  * 3. `preConfigureCommands` / `postConfigureCommands` are shell snippets the image runs before and
- *    after its own install/upgrade step: they check the files are where Moodle looks for them, run
- *    admin/cli/upgrade.php, and fail the container start when the component is still not installed.
+ *    after its own install/upgrade step: they check the plugin folder is inside Moodle's code tree,
+ *    unpack the zip there, run admin/cli/upgrade.php, and fail the container start when the
+ *    component is still not installed.
  */
 import * as crypto from "crypto";
 import { readZip, ZipFormatError } from "./zip";
@@ -157,16 +158,26 @@ export function inspectPluginZip(zipBytes: Buffer, expectedComponent: string = P
     };
 }
 
+/** Where the plugin zip is uploaded in the Moodle container (outside the code tree). */
+export const PLUGIN_ZIP_IN_CONTAINER = "/tmp/moodle-percipio/plugin.zip";
+
 /** The shape of a docker.Container upload (kept plain so this module does not need Pulumi). */
 export interface UploadSpec {
     file: string;
-    contentBase64: string;
+    /** Path of a file on the machine running Pulumi; the provider reads it at create time. */
+    source: string;
+    /** Changes when the content changes, which replaces the container. */
+    sourceHash: string;
 }
 
-/** One upload per plugin file, into `<pluginDir>/<path>`. Sorted, so the input is stable across runs. */
-export function pluginUploads(files: readonly PluginFile[], pluginDir: string): UploadSpec[] {
-    const dir = pluginDir.replace(/\/+$/, "");
-    return files.map((f) => ({ file: `${dir}/${f.path}`, contentBase64: f.data.toString("base64") }));
+/**
+ * The zip itself, uploaded as one file by path. The provider reads the file when it creates the
+ * container, so the state and `pulumi up --diff` hold only the path and the zip's sha256, not the
+ * content (base64 uploads of every file made the state 2.7 MB for a 786 KB zip, and `--diff` print
+ * all of it). The pre-configure step unpacks it into the plugin folder.
+ */
+export function pluginUpload(zipPath: string, zipSha256: string): UploadSpec {
+    return { file: PLUGIN_ZIP_IN_CONTAINER, source: zipPath, sourceHash: zipSha256 };
 }
 
 /**
@@ -196,17 +207,75 @@ function php(options: PluginCommandOptions, script: string, args: string): strin
 }
 
 /**
- * Runs before the image configures Moodle: fails fast (container exits, message in `docker logs`)
- * when the uploaded plugin is not where Moodle looks for plugins.
+ * The folder that must already be Moodle's code root for `pluginDir` to be where Moodle looks for
+ * the plugin: `<root>/mod/percipio` -> `<root>`. Undefined when `pluginDir` does not end with the
+ * component's folder (then no code root can make Moodle find it).
  */
-export function preConfigureCommands(options: PluginCommandOptions): string {
+export function codeRootOf(pluginDir: string, component: string = PERCIPIO_COMPONENT): string | undefined {
+    const dir = pluginDir.replace(/\/+$/, "");
+    const suffix = `/${pluginRelativeDir(component)}`;
+    return dir.endsWith(suffix) ? dir.slice(0, -suffix.length) : undefined;
+}
+
+/**
+ * PHP (run with `php -r`) that unpacks the plugin's entries from the zip into the plugin folder:
+ * only names under `rootFolder`, without it; macOS junk skipped. The program has already refused
+ * names that could escape (`..`, absolute). ZipArchive comes with the image's php zip extension.
+ */
+const UNPACK_PHP = [
+    '[, $zip, $root, $dest] = $argv;',
+    '$z = new ZipArchive();',
+    'if ($z->open($zip) !== true) { fwrite(STDERR, "cannot open $zip\\n"); exit(1); }',
+    '$n = 0;',
+    'for ($i = 0; $i < $z->numFiles; $i++) {',
+    '$name = $z->getNameIndex($i);',
+    'if (substr($name, -1) === "/" || strncmp($name, $root, strlen($root)) !== 0) continue;',
+    'if (strpos($name, "__MACOSX/") === 0 || basename($name) === ".DS_Store") continue;',
+    '$target = $dest . "/" . substr($name, strlen($root));',
+    'if (!is_dir(dirname($target)) && !mkdir(dirname($target), 0755, true)) exit(1);',
+    'if (file_put_contents($target, $z->getFromIndex($i)) === false) exit(1);',
+    '$n++;',
+    '}',
+    'echo "moodle-percipio: unpacked $n files into $dest\\n";',
+].join(" ");
+
+export interface PreConfigureOptions extends PluginCommandOptions {
+    /** The folder inside the zip that holds version.php ("" or "percipio/"). */
+    rootFolder: string;
+    /** Where the zip was uploaded (default PLUGIN_ZIP_IN_CONTAINER). */
+    zipPath?: string;
+}
+
+/**
+ * Runs before the image configures Moodle. First checks that the plugin folder's parent is Moodle's
+ * code root in this image (its version.php and lib/moodlelib.php are there): a wrong
+ * moodle:docker.pluginDir stops the start at once with a message naming the key, instead of a
+ * plugin Moodle never sees (or, for a public/ path on a 5.0 image, a site the image takes for 5.1+).
+ * Then unpacks the uploaded zip into the plugin folder.
+ */
+export function preConfigureCommands(options: PreConfigureOptions): string {
     const component = options.component ?? PERCIPIO_COMPONENT;
-    const versionPhp = `${options.pluginDir.replace(/\/+$/, "")}/version.php`;
+    const pluginDir = options.pluginDir.replace(/\/+$/, "");
+    const root = codeRootOf(pluginDir, component);
+    const wrongFolder = (why: string) =>
+        `moodle-percipio: moodle:docker.pluginDir is ${pluginDir}, but ${why}; set moodle:docker.pluginDir to <Moodle code root>/${pluginRelativeDir(component)} for this image (e.g. ${options.moodleRoot.replace(/\/+$/, "")}/${pluginRelativeDir(component)} up to Moodle 5.0, ${options.moodleRoot.replace(/\/+$/, "")}/public/${pluginRelativeDir(component)} from 5.1)`;
+    const fail = (message: string) => `{ echo ${shellQuote(message)} >&2; exit 1; }`;
+    const zip = options.zipPath ?? PLUGIN_ZIP_IN_CONTAINER;
+    const checks =
+        root === undefined
+            ? [`${fail(wrongFolder(`it does not end with /${pluginRelativeDir(component)}`))}`]
+            : [
+                  `test -f ${shellQuote(`${root}/version.php`)} && test -f ${shellQuote(`${root}/lib/moodlelib.php`)} || ${fail(
+                      wrongFolder(`${root} is not Moodle's code root in this image (no version.php and lib/moodlelib.php there)`),
+                  )}`,
+              ];
     return [
-        `echo ${shellQuote(`moodle-percipio: checking ${component} files at ${options.pluginDir}`)}`,
-        `test -f ${shellQuote(versionPhp)} || { echo ${shellQuote(
-            `moodle-percipio: ${versionPhp} is missing; check moodle:docker.pluginDir for this image`,
-        )} >&2; exit 1; }`,
+        `echo ${shellQuote(`moodle-percipio: installing ${component} into ${pluginDir}`)}`,
+        ...checks,
+        `rm -rf ${shellQuote(pluginDir)}`,
+        `php -r ${shellQuote(UNPACK_PHP)} -- ${shellQuote(zip)} ${shellQuote(options.rootFolder)} ${shellQuote(pluginDir)} || ${fail(
+            `moodle-percipio: could not unpack ${zip} into ${pluginDir}`,
+        )}`,
     ].join(COMMAND_SEPARATOR);
 }
 

@@ -24,12 +24,25 @@ export interface WaitForMoodleOptions {
     expectPlugin?: string;
     /** Appended to the timeout error, e.g. "see `docker logs moodle-percipio-moodle`". */
     hint?: string;
+    /**
+     * Asked after every poll that was not ready: a message when the container has stopped or is
+     * restarting (its start-up failed), which ends the wait at once instead of at the timeout.
+     */
+    checkContainer?: () => Promise<string | undefined>;
 }
 
 export interface MoodleReadiness {
     url: string;
     attempts: number;
     elapsedMs: number;
+}
+
+/** The container's start-up failed: waiting longer cannot help. */
+export class MoodleStartFailedError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "MoodleStartFailedError";
+    }
 }
 
 export class MoodleNotReadyError extends Error {
@@ -178,6 +191,10 @@ export async function waitForMoodle(options: WaitForMoodleOptions): Promise<Mood
             log(`waiting for Moodle at ${options.url}: last seen ${obs.seen} ... ${Math.round(elapsedMs / 1000)}s/${total}`);
             lastLogged = obs.seen;
             lastLogAt = elapsedMs;
+        }
+        const failure = options.checkContainer ? await options.checkContainer() : undefined;
+        if (failure) {
+            throw new MoodleStartFailedError(failure);
         }
         if (elapsedMs + intervalMs > timeoutMs) {
             const hint = options.hint ? ` ${options.hint}` : "";

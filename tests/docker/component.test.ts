@@ -7,7 +7,7 @@ import type { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDockerSettings } from "../../config/docker";
 import type { MoodleReadiness, WaitForMoodleOptions } from "../../components/moodleDocker/readiness";
-import { PERCIPIO_VERSION_PHP, percipioZip, writeTemp } from "./helpers/zipWriter";
+import { percipioZip, writeTemp } from "./helpers/zipWriter";
 
 type ComponentModule = typeof import("../../components/MoodleDocker");
 let mod: ComponentModule;
@@ -127,7 +127,8 @@ describe("MoodleDocker resource graph (PostgreSQL, defaults)", () => {
             DB_PASS: DB_PASSWORD,
             max_input_vars: "5000",
         });
-        expect(env.PRE_CONFIGURE_COMMANDS).toContain("test -f '/var/www/html/mod/percipio/version.php'");
+        expect(env.PRE_CONFIGURE_COMMANDS).toContain("test -f '/var/www/html/version.php' && test -f '/var/www/html/lib/moodlelib.php'");
+        expect(env.PRE_CONFIGURE_COMMANDS).toContain("'moodle-mod_percipio-master/' '/var/www/html/mod/percipio'");
         expect(env.PRE_CONFIGURE_COMMANDS).not.toContain("sed -i");
         expect(env.POST_CONFIGURE_COMMANDS).toContain("'/var/www/html/admin/cli/upgrade.php' --non-interactive");
         expect(env.POST_CONFIGURE_COMMANDS).toContain("--component=mod_percipio --name=version");
@@ -143,6 +144,13 @@ describe("MoodleDocker resource graph (PostgreSQL, defaults)", () => {
         expect(db.restart).toBe("unless-stopped");
     });
 
+    // Before: startPeriod "900s", which the provider reads back as "15m0s": every preview showed a
+    // change and `pulumi preview --expect-no-changes` never passed.
+    it("writes every health-check duration as the provider reads it back (Go's time.Duration text)", () => {
+        expect(built.byName("moodle").inputs.healthcheck).toMatchObject({ interval: "30s", timeout: "10s", startPeriod: "15m0s" });
+        expect(built.byName("database").inputs.healthcheck).toMatchObject({ interval: "5s", timeout: "5s", startPeriod: "10s" });
+    });
+
     it("publishes Moodle's port and mounts moodledata", () => {
         const moodle = built.byName("moodle").inputs;
         expect(moodle.ports).toEqual([{ internal: 8080, external: 8080 }]);
@@ -151,17 +159,13 @@ describe("MoodleDocker resource graph (PostgreSQL, defaults)", () => {
         expect(moodle.networksAdvanced).toEqual([{ name: "pg-net", aliases: ["moodle"] }]);
     });
 
-    it("uploads every plugin file into <moodle>/mod/percipio", () => {
-        const uploads: Array<{ file: string; contentBase64: string }> = built.byName("moodle").inputs.uploads;
-        expect(uploads.map((u) => u.file)).toEqual([
-            "/var/www/html/mod/percipio/db/services.php",
-            "/var/www/html/mod/percipio/lang/en/percipio.php",
-            "/var/www/html/mod/percipio/lib.php",
-            "/var/www/html/mod/percipio/pix/icon.png",
-            "/var/www/html/mod/percipio/version.php",
-        ]);
-        const versionPhp = uploads.find((u) => u.file.endsWith("/version.php"))!;
-        expect(Buffer.from(versionPhp.contentBase64, "base64").toString()).toBe(PERCIPIO_VERSION_PHP);
+    // Before: one base64 upload per plugin file, so the state held the zip's content 1.4 times over
+    // (2.7 MB for a 786 KB zip) and `pulumi up --diff` printed all of it.
+    it("uploads the zip as one file by path and sha256, not its content", () => {
+        const uploads: Array<Record<string, unknown>> = built.byName("moodle").inputs.uploads;
+        const sha256 = require("crypto").createHash("sha256").update(require("fs").readFileSync(zipPath)).digest("hex");
+        expect(uploads).toEqual([{ file: "/tmp/moodle-percipio/plugin.zip", source: zipPath, sourceHash: sha256 }]);
+        expect(JSON.stringify(built.byName("moodle").inputs).length).toBeLessThan(20_000);
         expect(built.byName("moodle").inputs.labels).toEqual(
             expect.arrayContaining([
                 { label: "moodle-percipio.plugin.component", value: "mod_percipio" },
@@ -222,8 +226,8 @@ describe("MoodleDocker variants", () => {
 
     it("Moodle 5.1+ image: plugin goes under public/", async () => {
         const { byName } = await build("m51", { image: "erseco/alpine-moodle:v5.1.6" });
-        const uploads: Array<{ file: string }> = byName("moodle").inputs.uploads;
-        expect(uploads.every((u) => u.file.startsWith("/var/www/html/public/mod/percipio/"))).toBe(true);
+        expect(envMap(byName("moodle").inputs.envs).PRE_CONFIGURE_COMMANDS).toContain("test -f '/var/www/html/public/version.php'");
+        expect(envMap(byName("moodle").inputs.envs).PRE_CONFIGURE_COMMANDS).toContain("'/var/www/html/public/mod/percipio'");
         expect(envMap(byName("moodle").inputs.envs).POST_CONFIGURE_COMMANDS).toContain("'/var/www/html/admin/cli/upgrade.php'");
     });
 

@@ -172,3 +172,13 @@ describe("environment values stay on one line", () => {
         expect(env.every((e) => !e.includes("\n"))).toBe(true);
     });
 });
+
+describe("goDuration", () => {
+    it("spells durations as Go's time.Duration does", () => {
+        const { goDuration } = require("../../components/moodleDocker/image") as typeof import("../../components/moodleDocker/image");
+        expect([0, 5, 59, 60, 61, 900, 3600, 3661, 7200].map(goDuration)).toEqual([
+            "0s", "5s", "59s", "1m0s", "1m1s", "15m0s", "1h0m0s", "1h1m1s", "2h0m0s",
+        ]);
+        expect(() => goDuration(1.5)).toThrow(/whole number/);
+    });
+});

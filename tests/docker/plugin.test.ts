@@ -2,15 +2,19 @@ import { execFileSync } from "child_process";
 import {
     inspectPluginZip,
     parseVersionPhp,
+    codeRootOf,
+    PLUGIN_ZIP_IN_CONTAINER,
     pluginRelativeDir,
-    pluginUploads,
+    pluginUpload,
     PluginZipError,
     postConfigureCommands,
     preConfigureCommands,
     shellQuote,
 } from "../../components/moodleDocker/plugin";
 import { hasZipMagic, readZip, ZipFormatError } from "../../components/moodleDocker/zip";
-import { makeZip, PERCIPIO_VERSION_PHP, percipioZip } from "./helpers/zipWriter";
+import * as fs from "fs";
+import * as path from "path";
+import { makeZip, PERCIPIO_VERSION_PHP, percipioZip, writeTemp } from "./helpers/zipWriter";
 
 describe("readZip", () => {
     it("reads stored and deflated entries, directories included", () => {
@@ -144,18 +148,20 @@ describe("plugin placement and commands", () => {
         expect(() => pluginRelativeDir("percipio")).toThrow(/not a Moodle component/);
     });
 
-    it("turns plugin files into uploads under the plugin folder", () => {
-        const { files } = inspectPluginZip(percipioZip());
-        const uploads = pluginUploads(files, "/var/www/html/mod/percipio/");
-        expect(uploads.map((u) => u.file)).toEqual([
-            "/var/www/html/mod/percipio/db/services.php",
-            "/var/www/html/mod/percipio/lang/en/percipio.php",
-            "/var/www/html/mod/percipio/lib.php",
-            "/var/www/html/mod/percipio/pix/icon.png",
-            "/var/www/html/mod/percipio/version.php",
-        ]);
-        const icon = uploads.find((u) => u.file.endsWith("icon.png"))!;
-        expect(Buffer.from(icon.contentBase64, "base64")).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0x10]));
+    it("uploads the zip by path and sha256, never its content (state and --diff stay small)", () => {
+        const upload = pluginUpload("/home/me/plugins/mod_percipio.zip", "ab".repeat(32));
+        expect(upload).toEqual({
+            file: PLUGIN_ZIP_IN_CONTAINER,
+            source: "/home/me/plugins/mod_percipio.zip",
+            sourceHash: "ab".repeat(32),
+        });
+        expect(Object.keys(upload)).not.toContain("contentBase64");
+    });
+
+    it("finds the code root a plugin folder implies", () => {
+        expect(codeRootOf("/var/www/html/mod/percipio")).toBe("/var/www/html");
+        expect(codeRootOf("/var/www/html/public/mod/percipio/")).toBe("/var/www/html/public");
+        expect(codeRootOf("/var/www/html/percipio")).toBeUndefined();
     });
 
     it("quotes for sh", () => {
@@ -164,12 +170,14 @@ describe("plugin placement and commands", () => {
         expect(execFileSync("sh", ["-c", `printf %s ${shellQuote("a 'b' $HOME `x`")}`]).toString()).toBe("a 'b' $HOME `x`");
     });
 
-    const options = { moodleRoot: "/var/www/html", pluginDir: "/var/www/html/public/mod/percipio" };
+    const options = { moodleRoot: "/var/www/html", pluginDir: "/var/www/html/public/mod/percipio", rootFolder: "percipio/" };
 
-    it("checks the plugin files before configuration", () => {
+    it("checks that the plugin folder is inside Moodle's code root, then unpacks the zip there", () => {
         const pre = preConfigureCommands(options);
         expect(pre).not.toContain("\n");
-        expect(pre).toContain("test -f '/var/www/html/public/mod/percipio/version.php'");
+        expect(pre).toContain("test -f '/var/www/html/public/version.php' && test -f '/var/www/html/public/lib/moodlelib.php' ||");
+        expect(pre.indexOf("moodlelib.php")).toBeLessThan(pre.indexOf("php -r"));
+        expect(pre).toContain(`-- '${PLUGIN_ZIP_IN_CONTAINER}' 'percipio/' '/var/www/html/public/mod/percipio'`);
         expect(pre).toContain("exit 1");
     });
 
@@ -184,17 +192,61 @@ describe("plugin placement and commands", () => {
     });
 
     it("produces commands sh can parse", () => {
-        for (const script of [preConfigureCommands(options), postConfigureCommands(options)]) {
+        for (const script of [preConfigureCommands(options), preConfigureCommands({ ...options, pluginDir: "/x/percipio" }), postConfigureCommands(options)]) {
             expect(() => execFileSync("sh", ["-n", "-c", script])).not.toThrow();
         }
     });
 
-    it("pre-configure commands fail without the plugin and pass with it (run in sh)", () => {
-        const dir = execFileSync("mktemp", ["-d"]).toString().trim();
-        const pre = preConfigureCommands({ moodleRoot: dir, pluginDir: `${dir}/mod/percipio` });
-        expect(() => execFileSync("sh", ["-c", pre], { stdio: "pipe" })).toThrow();
-        execFileSync("sh", ["-c", `mkdir -p ${dir}/mod/percipio && touch ${dir}/mod/percipio/version.php`]);
-        expect(execFileSync("sh", ["-c", pre]).toString()).toContain("checking mod_percipio files");
+    /** A Moodle code tree as the image has it: version.php and lib/moodlelib.php under `root`. */
+    function moodleTree(layout: "5.0" | "5.1"): { dir: string; codeRoot: string } {
+        const dir = fs.mkdtempSync(path.join(require("os").tmpdir(), "moodle-tree-"));
+        const codeRoot = layout === "5.0" ? dir : `${dir}/public`;
+        fs.mkdirSync(`${codeRoot}/lib`, { recursive: true });
+        fs.mkdirSync(`${codeRoot}/mod/assign`, { recursive: true });
+        fs.writeFileSync(`${codeRoot}/version.php`, "<?php $version = 2025041406.11;\n");
+        fs.writeFileSync(`${codeRoot}/lib/moodlelib.php`, "<?php\n");
+        return { dir, codeRoot };
+    }
+    const runSh = (script: string) => {
+        try {
+            return { status: 0, out: execFileSync("sh", ["-c", `set -e; ${script}`], { stdio: "pipe" }).toString(), err: "" };
+        } catch (e) {
+            const x = e as { status: number; stdout: Buffer; stderr: Buffer };
+            return { status: x.status, out: x.stdout.toString(), err: x.stderr.toString() };
+        }
+    };
+
+    // Before: the check looked for version.php in the plugin folder, where the uploads had just put
+    // it, so a public/ path on a 5.0 image passed, created public/, and the image took the site for
+    // 5.1+ (restart loop until the 900 s readiness limit).
+    it("fails at once, naming moodle:docker.pluginDir, for a public/ folder on a 5.0 tree, even with the plugin's files there", () => {
+        const { dir } = moodleTree("5.0");
+        fs.mkdirSync(`${dir}/public/mod/percipio`, { recursive: true });
+        fs.writeFileSync(`${dir}/public/mod/percipio/version.php`, PERCIPIO_VERSION_PHP);
+        const r = runSh(preConfigureCommands({ moodleRoot: dir, pluginDir: `${dir}/public/mod/percipio`, rootFolder: "percipio/" }));
+        expect(r.status).toBe(1);
+        expect(r.err).toContain(`moodle-percipio: moodle:docker.pluginDir is ${dir}/public/mod/percipio, but ${dir}/public is not Moodle's code root`);
+        expect(r.err).toContain(`${dir}/mod/percipio up to Moodle 5.0`);
+    });
+
+    it("fails for a folder that is not <code root>/mod/percipio", () => {
+        const { dir } = moodleTree("5.0");
+        const r = runSh(preConfigureCommands({ moodleRoot: dir, pluginDir: `${dir}/plugins/percipio`, rootFolder: "" }));
+        expect(r.status).toBe(1);
+        expect(r.err).toContain("moodle:docker.pluginDir");
+        expect(r.err).toContain("does not end with /mod/percipio");
+    });
+
+    it.each(["5.0", "5.1"] as const)("unpacks the uploaded zip into <code root>/mod/percipio of a %s tree (run in sh with php)", (layout) => {
+        const { codeRoot } = moodleTree(layout);
+        const zip = writeTemp(`pre-${layout}.zip`, percipioZip());
+        fs.mkdirSync(`${codeRoot}/mod/percipio/stale`, { recursive: true });
+        const r = runSh(preConfigureCommands({ moodleRoot: codeRoot, pluginDir: `${codeRoot}/mod/percipio`, rootFolder: "moodle-mod_percipio-master/", zipPath: zip }));
+        expect(r).toMatchObject({ status: 0 });
+        expect(r.out).toContain(`unpacked 5 files into ${codeRoot}/mod/percipio`);
+        expect(fs.readFileSync(`${codeRoot}/mod/percipio/version.php`, "utf8")).toBe(PERCIPIO_VERSION_PHP);
+        expect(fs.readFileSync(`${codeRoot}/mod/percipio/pix/icon.png`)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff, 0x10]));
+        expect(fs.existsSync(`${codeRoot}/mod/percipio/stale`)).toBe(false);
     });
 });
 
