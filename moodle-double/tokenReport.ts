@@ -168,5 +168,8 @@ export function setFilterValues(state: DoubleState, reportId: number, userId: nu
   const all = { ...(state.reportFilters ?? {}) };
   if (values === undefined) delete all[filterKey(reportId, userId)];
   else all[filterKey(reportId, userId)] = values;
-  state.reportFilters = all;
+  // Moodle keeps filter values as user preferences and unset_user_preference() removes the row:
+  // a site whose filters were all reset holds nothing, exactly as before the first filter.
+  if (Object.keys(all).length === 0) delete state.reportFilters;
+  else state.reportFilters = all;
 }
