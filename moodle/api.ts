@@ -9,6 +9,7 @@ import type {
   TokenQuery,
   TokenRow,
 } from "./types";
+import type { WebServiceDependent } from "./dependents";
 
 /**
  * Everything the providers ask of a Moodle site, one method per manual admin step or read-back.
@@ -58,6 +59,14 @@ export interface MoodleAdmin {
   createToken(request: CreateTokenRequest): Promise<CreatedToken>;
   /** Resolves once Moodle says the token does not exist (also when it was gone already). */
   deleteToken(tokenId: number): Promise<void>;
+
+  /**
+   * Who else needs web services and any protocol now (the Moodle app, enabled services with tokens or
+   * authorised users): destroy leaves them on while this is not empty.
+   */
+  webServiceDependents(): Promise<WebServiceDependent[]>;
+  /** Who else needs this service enabled (its tokens, its authorised users). */
+  serviceDependents(service: ExternalService): Promise<WebServiceDependent[]>;
 
   /** `reuse` as for webServicesEnabled. */
   pluginSettings(reuse?: boolean): Promise<PercipioSettings>;

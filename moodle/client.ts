@@ -18,6 +18,7 @@ import * as site from "./siteSettings";
 import * as protocols from "./protocols";
 import * as services from "./services";
 import * as tokens from "./tokens";
+import * as dependents from "./dependents";
 import * as plugin from "./pluginSettings";
 import { userIdFor } from "./users";
 import { assertSupported, readVersion } from "./version";
@@ -144,6 +145,16 @@ export class MoodleClient implements MoodleAdmin {
   async deleteToken(tokenId: number): Promise<void> {
     const s = await this.supported();
     return this.tokenLock.run(() => tokens.deleteToken(s, tokenId));
+  }
+
+  // Under the token lock: counting tokens may set the admin's report filters, as token lookups do.
+  async webServiceDependents(): Promise<dependents.WebServiceDependent[]> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => dependents.webServiceDependents(s));
+  }
+  async serviceDependents(service: ExternalService): Promise<dependents.WebServiceDependent[]> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => dependents.serviceDependents(s, service));
   }
 
   async pluginSettings(reuse = false): Promise<PercipioSettings> {

@@ -32,7 +32,8 @@ export async function readServiceEditForm(session: MoodleSession, serviceId: num
   throw new MoodleError(step, EDIT_PATH, detail);
 }
 
-async function readServiceList(session: MoodleSession, step: string, reuse = false): Promise<ExternalService[]> {
+/** The External services list: name, enabled and "Authorised users only" of each, without shortnames (one page). */
+export async function readServiceList(session: MoodleSession, step: string, reuse = false): Promise<ExternalService[]> {
   const page = await session.request({ step, path: settingsPath("externalservices"), reuse });
   if (page.status !== 200 || !page.body.includes("builtinservices")) {
     throw new MoodleError(step, "/admin/settings.php", `no external services page (HTTP ${page.status})`);
@@ -172,6 +173,11 @@ async function readUsers(session: MoodleSession, serviceId: number, step: string
 
 export async function authorisedUsers(session: MoodleSession, serviceId: number): Promise<AuthorisedUser[]> {
   return (await readUsers(session, serviceId, "read authorised users")).authorised;
+}
+
+/** Authorised users, right before a decision: a page read since the last write to it will do. */
+export async function readServiceUsersList(session: MoodleSession, serviceId: number, step: string): Promise<AuthorisedUser[]> {
+  return (await readUsers(session, serviceId, step, true)).authorised;
 }
 
 async function changeUser(session: MoodleSession, serviceId: number, userId: number, add: boolean): Promise<void> {

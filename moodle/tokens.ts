@@ -58,13 +58,19 @@ function filterFor(query: TokenQuery): Record<string, string | string[]> {
   return { ...NO_FILTER, "token:name_operator": String(query.match === "prefix" ? TEXT_STARTS_WITH : TEXT_IS_EQUAL_TO), "token:name_value": query.name };
 }
 
+function sameSet(a: string[], b: string[]): boolean {
+  const sorted = (x: string[]) => JSON.stringify([...new Set(x)].sort());
+  return sorted(a) === sorted(b);
+}
+
 /** Whether the page was filtered exactly by `wanted` (a form the parser could not find counts as no). */
 function filteredBy(report: TokenReport, wanted: Record<string, string | string[]>): boolean {
   const shown = report.filters;
   if (!shown) return false;
   return Object.entries(wanted).every(([k, v]) => {
     const got = shown[k];
-    if (Array.isArray(v)) return (Array.isArray(got) ? got : []).filter((x) => x !== "" && x !== "0").join("\n") === v.join("\n");
+    // The form lists selected options in its own (collated) order: compared as sets.
+    if (Array.isArray(v)) return sameSet((Array.isArray(got) ? got : []).filter((x) => x !== "" && x !== "0"), v);
     // An "any value" operator makes its value irrelevant; only operators that take a value compare it.
     return (got ?? "") === v;
   });
@@ -167,29 +173,26 @@ async function reportIdOf(session: MoodleSession, step: string): Promise<number>
 }
 
 /**
- * Runs `body` with the admin's token-report filter set to `query`; `read` reads the filtered list
- * completely (setting the filter again, a few times, when the page shows another one). The filter is
- * reset afterwards, whatever happened, so Manage tokens shows every token again.
+ * Runs `body` with the admin's token-report filters set to `values` (what the page's form must then
+ * show: `shown`); `read` reads the filtered report (setting the filter again, a few times, when the
+ * page shows another one). The filter is reset afterwards, whatever happened, so Manage tokens shows
+ * every token again.
  */
-async function withTokenFilter<T>(
+async function withReportFilter<T>(
   session: MoodleSession,
   step: string,
-  query: TokenQuery,
-  body: (read: (onFirst?: (r: TokenReport) => void) => Promise<TokenRow[]>) => Promise<T>,
+  values: Record<string, unknown>,
+  shown: Record<string, string | string[]>,
+  body: (read: <R>(readOnce: () => Promise<R>) => Promise<R>) => Promise<T>,
 ): Promise<T> {
   const reportid = await reportIdOf(session, step);
-  const values = { "token:name_operator": query.match === "prefix" ? TEXT_STARTS_WITH : TEXT_IS_EQUAL_TO, "token:name_value": query.name };
   const set = () => reportAjax(session, step, "core_reportbuilder_set_filters", { reportid, parameters: "[]", values: JSON.stringify(values) });
-  const filter = filterFor(query);
-  const read = async (onFirst?: (r: TokenReport) => void) => {
-    let first = onFirst;
+  const read = async <R>(readOnce: () => Promise<R>): Promise<R> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await readComplete(session, step, { filter, maxPages: MAX_FILTERED_PAGES, onFirst: first })).rows;
+        return await readOnce();
       } catch (e) {
         if (!(e instanceof FilterNotShownError) || attempt >= FILTER_ATTEMPTS) throw e;
-        // The once-only value, if any, was on the page already read.
-        first = undefined;
         await set();
       }
     }
@@ -200,6 +203,71 @@ async function withTokenFilter<T>(
   } finally {
     await reportAjax(session, step, "core_reportbuilder_filters_reset", { reportid, parameters: "[]" }).catch(() => undefined);
   }
+}
+
+/** withReportFilter by token name; `read` reads the filtered list completely. */
+async function withTokenFilter<T>(
+  session: MoodleSession,
+  step: string,
+  query: TokenQuery,
+  body: (read: (onFirst?: (r: TokenReport) => void) => Promise<TokenRow[]>) => Promise<T>,
+): Promise<T> {
+  const values = { "token:name_operator": query.match === "prefix" ? TEXT_STARTS_WITH : TEXT_IS_EQUAL_TO, "token:name_value": query.name };
+  const filter = filterFor(query);
+  return withReportFilter(session, step, values, filter, (again) =>
+    body((onFirst) => {
+      // The once-only value, if any, is on the first page read: later attempts do not look for it.
+      let first = onFirst;
+      return again(async () => {
+        const take = first;
+        first = undefined;
+        return (await readComplete(session, step, { filter, maxPages: MAX_FILTERED_PAGES, onFirst: take })).rows;
+      });
+    }),
+  );
+}
+
+/** How many tokens the site holds on some services: Moodle's own count, and per service what a page showed. */
+export interface ServiceTokenCount {
+  /** Tokens on those services: Moodle's count, or a lower bound when `exact` is false. */
+  total: number;
+  exact: boolean;
+  /** Per service name, the tokens on the page read; all of them when `seenAll`. */
+  seen: Record<string, number>;
+  seenAll: boolean;
+}
+
+function countSeen(rows: TokenRow[], names: string[]): Record<string, number> {
+  const seen: Record<string, number> = {};
+  for (const r of rows) if (names.includes(r.serviceName)) seen[r.serviceName] = (seen[r.serviceName] ?? 0) + 1;
+  return seen;
+}
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/**
+ * The tokens on the services named. Usually one page: the unfiltered report (a page read since the
+ * last write will do) when it lists every token, or shows some on those services; otherwise the
+ * report filtered by service name, whose count is Moodle's. Never concluded from a partial list.
+ */
+export async function tokensOnServices(session: MoodleSession, serviceNames: string[], step = "count tokens of services"): Promise<ServiceTokenCount> {
+  if (serviceNames.length === 0) return { total: 0, exact: true, seen: {}, seenAll: true };
+  const first = await readReportPage(session, step, 0, true);
+  if (filteredBy(first, NO_FILTER)) {
+    const seen = countSeen(first.rows, serviceNames);
+    const allOnPage = first.rows.length >= (first.totalRows ?? first.rows.length);
+    if (allOnPage) return { total: sum(seen), exact: true, seen, seenAll: true };
+    if (sum(seen) > 0) return { total: sum(seen), exact: false, seen, seenAll: false };
+  }
+  const shown = { ...NO_FILTER, "service:name_values": serviceNames };
+  return withReportFilter(session, step, { "service:name_values": serviceNames }, shown, (read) =>
+    read(async () => {
+      const page = await readReportPage(session, step, 0, false);
+      if (!filteredBy(page, shown)) throw new FilterNotShownError(step, page);
+      const total = page.totalRows ?? page.rows.length;
+      return { total, exact: true, seen: countSeen(page.rows, serviceNames), seenAll: page.rows.length >= total };
+    }),
+  );
 }
 
 function nameMatches(row: TokenRow, query: TokenQuery): boolean {

@@ -224,7 +224,8 @@ function filtersForm(ctx: RenderCtx, w: TokenWords, reportId: number, values: Re
         v(`${name}_operator`, "0"),
       ) + textField(ctx, `${name}_value`, w.value(header), v(`${name}_value`, "")),
     );
-  const services = [...ctx.state.services].sort((a, b) => a.id - b.id);
+  // entities/service.php: SELECT DISTINCT name … ORDER BY name, then core_collator::asort.
+  const services = [...new Map(ctx.state.services.map((s) => [s.name, s])).values()].sort((a, b) => a.name.localeCompare(b.name));
   const chosen = Array.isArray(values["service:name_values"]) ? (values["service:name_values"] as unknown[]).map(String) : [];
   const serviceFilter = `<div class="filter pb-3 mb-3" data-filter-for="${esc(w.columns.service)}">
     <div class="filter-header d-flex align-items-start justify-content-between"><div class="filter-name text-truncate">${esc(w.columns.service)}</div></div>

@@ -7,6 +7,7 @@ import { PROTOCOLS } from "../render/webservice";
 import { DoubleContext, errorHtml, html, param, redirect, renderCtx, requireAdmin, sesskeyOk } from "./common";
 import { pageLanguage, str } from "../lang";
 import type { Session } from "../sessions";
+import { MOBILE_SETTING, effectiveMobileSetting, writeMobileSetting } from "../mobile";
 
 /** The value set in config.php, if any. */
 export function forcedSetting(state: DoubleState, s: SettingDef): string | undefined {
@@ -15,10 +16,12 @@ export function forcedSetting(state: DoubleState, s: SettingDef): string | undef
 
 /** The effective value: config.php wins over the stored one (get_config / $CFG). */
 export function readSetting(state: DoubleState, s: SettingDef): string | undefined {
-  return forcedSetting(state, s) ?? (s.plugin ? state.pluginConfig[s.plugin]?.[s.name] : state.config[s.name]);
+  const value = forcedSetting(state, s) ?? (s.plugin ? state.pluginConfig[s.plugin]?.[s.name] : state.config[s.name]);
+  return !s.plugin && s.name === MOBILE_SETTING ? effectiveMobileSetting(state, value) : value;
 }
 
 function writeSetting(state: DoubleState, s: SettingDef, value: string): void {
+  if (!s.plugin && s.name === MOBILE_SETTING) writeMobileSetting(state, value);
   if (s.plugin) {
     state.pluginConfig[s.plugin] = { ...(state.pluginConfig[s.plugin] ?? {}), [s.name]: value };
   } else {

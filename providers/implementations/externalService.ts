@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
 import type { ExternalService } from "../../moodle/types";
 import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
+import { serviceSwitch, switchOffUnlessNeeded } from "./stillNeeded";
 
 const shape = {
   ...connectionSchema,
@@ -117,7 +118,8 @@ export const externalService: pulumi.dynamic.ResourceProvider = {
     if (service.restrictedUsers) {
       for (const id of (props.authorisedUserIds ?? []) as number[]) await moodle.deauthoriseUser(service.id, id);
     }
-    // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, setServiceEnabled writes nothing to a service already off
-    if (props.enabledBefore === false && service.enabled) await moodle.setServiceEnabled(service.id, false);
+    if (props.enabledBefore !== false || !service.enabled) return;
+    // Left enabled while other tokens or authorised users depend on it (ours are gone by now).
+    await switchOffUnlessNeeded(serviceSwitch(service.name), () => moodle.serviceDependents(service), () => moodle.setServiceEnabled(service.id, false));
   },
 };

@@ -2,6 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "./common";
+import { protocolSwitch, switchOffUnlessNeeded } from "./stillNeeded";
 
 const shape = { ...connectionSchema, protocol: z.string().regex(/^[a-z]+$/), enabled: z.boolean() };
 const INPUT_KEYS = [...CONNECTION_KEYS, "protocol", "enabled"];
@@ -34,8 +35,12 @@ export const restProtocol: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, enabledBefore: olds.enabledBefore } };
   },
 
+  // Switches off only a protocol the stack switched on, and only while nothing else may use it: Moodle
+  // does not record a token's protocol, so any use of web services counts.
   async delete(_id, props) {
+    if (props.enabledBefore !== false) return;
+    const moodle = moodleFor(connectionOf(props));
     // The client reads first (a page read since the last write to it will do) and toggles only when enabled.
-    if (props.enabledBefore === false) await moodleFor(connectionOf(props)).setProtocolEnabled(props.protocol, false);
+    await switchOffUnlessNeeded(protocolSwitch(props.protocol), () => moodle.webServiceDependents(), () => moodle.setProtocolEnabled(props.protocol, false));
   },
 };

@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "./common";
 import { asCheckFailures, preflightProblems } from "./preflight";
+import { WEB_SERVICES, switchOffUnlessNeeded } from "./stillNeeded";
 
 const shape = { ...connectionSchema, enabled: z.boolean() };
 const INPUT_KEYS = [...CONNECTION_KEYS, "enabled", "preflight"];
@@ -48,9 +49,12 @@ export const webServices: pulumi.dynamic.ResourceProvider = {
     return { outs: { ...news, enabledBefore: olds.enabledBefore } };
   },
 
-  // Puts back what was there before the stack: never switches off web services it found on.
+  // Puts back what was there before the stack: never switches off web services it found on, nor
+  // ones the Moodle app or another service came to need since.
   async delete(_id, props) {
+    if (props.enabledBefore !== false) return;
+    const moodle = moodleFor(connectionOf(props));
     // The client reads first (a page read since the last write to it will do) and writes only when on.
-    if (props.enabledBefore === false) await moodleFor(connectionOf(props)).setWebServicesEnabled(false);
+    await switchOffUnlessNeeded(WEB_SERVICES, () => moodle.webServiceDependents(), () => moodle.setWebServicesEnabled(false));
   },
 };

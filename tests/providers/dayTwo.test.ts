@@ -26,7 +26,7 @@ const writes = () => sitePosts(moodle);
 useProviderDoubles((started) => ({ moodle, percipio } = started as Required<typeof started>), { clientId: "abc_DEF-123", clientSecret: CLIENT_SECRET });
 
 describe("destroy after a refresh (one provider process)", () => {
-  test("each delete decides on the page the refresh just read: only the token and protocol read-backs go to Moodle again", async () => {
+  test("each delete decides on the page the refresh just read: only the token and protocol read-backs and one look at who else uses web services go to Moodle", async () => {
     const conn = connection();
     const ws = await webServices.create!({ ...conn, enabled: true });
     const rest = await restProtocol.create!({ ...conn, protocol: "rest", enabled: true });
@@ -40,7 +40,14 @@ describe("destroy after a refresh (one provider process)", () => {
     await restProtocol.delete!(rest.id, rest.outs);
     await webServices.delete!(ws.id, ws.outs);
     const gets = moodle.control.requests().filter((r) => r.method === "GET" && !r.path.startsWith("/admin/webservice/protocols.php"));
-    expect(gets.map((r) => r.path)).toEqual([`/admin/webservice/tokens.php?action=delete&tokenid=${tok.id}`, "/admin/settings.php?section=webserviceprotocols"]);
+    // Before switching anything off, who else needs web services: the services list and one page of
+    // Manage tokens, read once for both switches (Advanced features is the page the refresh read).
+    expect(gets.map((r) => r.path)).toEqual([
+      `/admin/webservice/tokens.php?action=delete&tokenid=${tok.id}`,
+      "/admin/settings.php?section=externalservices",
+      "/admin/webservice/tokens.php",
+      "/admin/settings.php?section=webserviceprotocols",
+    ]);
     expect(state().tokens).toEqual([]);
     expect(state().config.webserviceprotocols).toBe("");
     expect(state().config.enablewebservices).toBe("0");
