@@ -5,7 +5,6 @@
 // strftimedatetime, "Last access" userdate()'s default strftimedaydatetime (webservice/classes/
 // reportbuilder/local/entities/token.php), and the date selectors the calendar's month names
 // (userdate(…, '%B'), calendar/type/gregorian/classes/structure.php get_months()).
-import type { DoubleState } from "../state";
 
 export type TokenLang = "en" | "fr";
 
@@ -252,10 +251,9 @@ const fr: TokenWords = {
 
 const WORDS: Record<TokenLang, TokenWords> = { en, fr };
 
-/** The language of the token pages; the site's language resolution replaces this later. */
-export function tokenWords(state: DoubleState): TokenWords {
-  const lang = state.config.lang ?? "en";
-  return WORDS[lang as TokenLang] ?? en;
+/** The token pages' words in the page's language (moodle-double/lang.ts pageLanguage); English for any other. */
+export function tokenWords(lang: string | undefined): TokenWords {
+  return WORDS[(lang ?? "en") as TokenLang] ?? en;
 }
 
 /** The parts of an instant in `timezone` that the date formats use. */

@@ -264,7 +264,7 @@ ${textFilter("token:name", w.tokenName)}</div>${textFilter("user:fullname", w.co
 /** One page (0-based `pageIndex`, 30 rows, as Moodle's report builder) of the token report, filtered by the viewer's filters. */
 export function tokensListPage(ctx: RenderCtx, report: ReportPage, reportId: number, newToken?: { name: string; token: string }, pageIndex = 0): string {
   const b4 = vinfo(ctx).bs4;
-  const w = tokenWords(ctx.state);
+  const w = tokenWords(ctx.lang);
   const tz = ctx.state.site.timezone;
   const once = newToken
     ? `<div class="d-inline-block">
@@ -375,7 +375,7 @@ export interface TokenFormValues {
 
 function dateSelects(ctx: RenderCtx, ts: number): string {
   const b = bs(ctx);
-  const w = tokenWords(ctx.state);
+  const w = tokenWords(ctx.lang);
   const { year, month, day } = dateIn(ts, ctx.state.site.timezone);
   const months = w.months;
   const sel = (part: string, label: string, opts: [number, string][], current: number) => `<div class="mb-3  fitem  " >
@@ -409,7 +409,7 @@ ${opts.map(([v, l]) => `        <option value="${v}" ${v === current ? "selected
 
 export function tokenCreatePage(ctx: RenderCtx, services: DoubleService[], values: TokenFormValues, alert?: string): string {
   const b = bs(ctx);
-  const w = tokenWords(ctx.state);
+  const w = tokenWords(ctx.lang);
   const f = w.form;
   const b4 = vinfo(ctx).bs4;
   const userOption = values.user
@@ -565,7 +565,7 @@ ${serviceOptions}
 
 export function tokenDeleteConfirmPage(ctx: RenderCtx, token: DoubleToken, user?: DoubleUser, service?: DoubleService): string {
   const b4 = vinfo(ctx).bs4;
-  const w = tokenWords(ctx.state);
+  const w = tokenWords(ctx.lang);
   const main = `<div role="alertdialog" aria-labelledby="modal-header" aria-describedby="modal-body" aria-modal="true" id="notice" class="box py-3 generalbox modal modal-dialog modal-in-page show"><div id="modal-content" class="box py-3 modal-content"><div id="modal-header" class="box py-3 modal-header px-3"><h4${
     b4 ? "" : ' class="h4"'
   }>${esc(w.confirm)}</h4></div><div role="alert" data-aria-autofocus="true" id="modal-body" class="box py-3 modal-body"><p>${w.deleteConfirm(esc(fullname(user)), esc(service?.name ?? ""))}</p></div><div id="modal-footer" class="box py-3 modal-footer"><div class="buttons"><div class="singlebutton">

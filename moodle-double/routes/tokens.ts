@@ -6,6 +6,7 @@ import { randomString } from "../sessions";
 import { midnightIn, dateIn } from "../render/layout";
 import { TokenFormValues, tokenCreatePage, tokenDeleteConfirmPage, tokensListPage } from "../render/tokens";
 import { tokenWords } from "../render/tokenWords";
+import { pageLanguage } from "../lang";
 import { setFilterValues, tokenReportId, tokenReportPage } from "../tokenReport";
 import { DoubleContext, errorHtml, html, param, redirect, renderCtx, requireAdmin, sesskeyOk, userById } from "./common";
 import { BAD_SESSKEY, NO_RECORD } from "./services";
@@ -153,7 +154,7 @@ function handleCreate(d: DoubleContext, req: Request, res: Response, s: Session,
         validuntilEnabled,
         validuntil: validuntil || Math.floor(Date.now() / 1000),
       },
-      tokenWords(st).form.notAllowed(service.name),
+      tokenWords(pageLanguage(st, s)).form.notAllowed(service.name),
     );
     return;
   }

@@ -147,4 +147,13 @@ describe("moodle double: the token report of a large site", () => {
     const confirm = (await ctx.b.get(`${TOKENS}?action=delete&tokenid=${en[0].id}`)).body;
     expect(load(confirm)("#modal-body").text()).toContain("Voulez-vous vraiment supprimer");
   });
+
+  test("the admin's own profile language decides, as on every other page (current_language())", async () => {
+    seed(5);
+    const st = ctx.d.control.state();
+    ctx.d.control.patchState({ users: st.users.map((u: any) => (u.id === 2 ? { ...u, lang: "fr" } : u)) });
+    const page = load((await ctx.b.get(TOKENS)).body);
+    expect(page("h2").first().text()).toBe("Gérer les jetons");
+    expect(page("html").attr("lang")).toBe("fr");
+  });
 });
