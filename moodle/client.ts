@@ -152,6 +152,11 @@ export class MoodleClient implements MoodleAdmin {
     const s = await this.supported();
     return this.tokenLock.run(() => dependents.webServiceDependents(s));
   }
+  /** Tokens on these services (`filtered`: always by the report's service filter, as on a site with many tokens). */
+  async tokensOnServices(serviceNames: string[], opts: { filtered?: boolean } = {}): Promise<tokens.ServiceTokenCount> {
+    const s = await this.supported();
+    return this.tokenLock.run(() => tokens.tokensOnServices(s, serviceNames, "count tokens of services", opts));
+  }
   async serviceDependents(service: ExternalService): Promise<dependents.WebServiceDependent[]> {
     const s = await this.supported();
     return this.tokenLock.run(() => dependents.serviceDependents(s, service));

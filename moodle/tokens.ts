@@ -250,10 +250,15 @@ const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a,
  * last write will do) when it lists every token, or shows some on those services; otherwise the
  * report filtered by service name, whose count is Moodle's. Never concluded from a partial list.
  */
-export async function tokensOnServices(session: MoodleSession, serviceNames: string[], step = "count tokens of services"): Promise<ServiceTokenCount> {
+export async function tokensOnServices(
+  session: MoodleSession,
+  serviceNames: string[],
+  step = "count tokens of services",
+  opts: { filtered?: boolean } = {},
+): Promise<ServiceTokenCount> {
   if (serviceNames.length === 0) return { total: 0, exact: true, seen: {}, seenAll: true };
-  const first = await readReportPage(session, step, 0, true);
-  if (filteredBy(first, NO_FILTER)) {
+  const first = opts.filtered ? undefined : await readReportPage(session, step, 0, true);
+  if (first && filteredBy(first, NO_FILTER)) {
     const seen = countSeen(first.rows, serviceNames);
     const allOnPage = first.rows.length >= (first.totalRows ?? first.rows.length);
     if (allOnPage) return { total: sum(seen), exact: true, seen, seenAll: true };
