@@ -231,7 +231,7 @@ function realSuite() {
       expect(Object.keys(preview.changeSummary).filter((op) => op !== "same")).toEqual([]);
     });
 
-    it("a wrong moodle:docker.pluginDir fails within a minute with one message naming the key, without a stack trace", async () => {
+    it("a wrong moodle:docker.pluginDir fails at the container's failed start (about a minute, not the readiness limit) with one message naming the key, without a stack trace", async () => {
       const port = await freePort();
       const wrong = await dockerStack("wrongdir", {
         pluginZip: zipFile,
@@ -262,7 +262,10 @@ function realSuite() {
         expect(diagnostics.match(/is not starting/g)).toHaveLength(1);
         expect(text).not.toContain("error serializing property");
         expect(text).not.toMatch(/unhandled exception|\n\s+at .+:\d+:\d+\)?\n/);
-        expect(seconds).toBeLessThan(60);
+        // Found from the container's failed start, not at the 900 s readiness limit: 38–51 s on an idle
+        // machine, 66 s with other suites running; the bound tells the two causes apart, not the speed.
+        console.log(`[docker] wrong pluginDir failed after ${seconds.toFixed(1)} s`);
+        expect(seconds).toBeLessThan(180);
       } finally {
         await timed("destroy of the failed stack", () => wrong.dispose());
       }
