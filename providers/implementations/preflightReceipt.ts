@@ -149,8 +149,9 @@ function receiptName(dir: string, basis: ReceiptBasis, engine: string): string {
   return crypto.scryptSync(material, salt(dir), 32, SCRYPT).toString("hex") + SUFFIX;
 }
 
-/** Removes receipts (and half-written or taken files) older than the validity. Best effort. */
-function sweep(dir: string, now: number): void {
+/** Removes receipts (and half-written or taken files) older than the validity, by the file system's clock. Best effort. */
+function sweep(dir: string): void {
+  const now = Date.now();
   try {
     for (const name of fs.readdirSync(dir)) {
       if (name === "salt") continue;
@@ -172,7 +173,7 @@ export function writeReceipt(basis: ReceiptBasis, opts: ReceiptOptions = {}): vo
   if (!dir) return;
   const now = (opts.now ?? Date.now)();
   try {
-    sweep(dir, now);
+    sweep(dir);
     const file = path.join(dir, receiptName(dir, basis, opts.engine ?? engineRun()));
     const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify({ passedAt: now, by: opts.pid ?? process.pid }), { mode: 0o600, flag: "wx" });
@@ -207,6 +208,6 @@ export function takeReceipt(basis: ReceiptBasis, opts: ReceiptOptions = {}): boo
     return false;
   } finally {
     if (taken) fs.rmSync(taken, { force: true });
-    sweep(dir, now);
+    sweep(dir);
   }
 }
