@@ -1,7 +1,7 @@
 // Medians, spreads and ratios of the bench's samples, as a table for people and JSON for machines.
 import type { PeakRss } from "./processes";
 
-export const OPERATIONS = ["firstUp", "noopUp", "noopPreview", "driftRepair", "destroy"] as const;
+export const OPERATIONS = ["firstUp", "noopUp", "noopPreview", "driftRepair", "phase2Up", "destroy"] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export const LABELS: Record<Operation, string> = {
@@ -9,6 +9,7 @@ export const LABELS: Record<Operation, string> = {
   noopUp: "no-op up",
   noopPreview: "no-op preview (refresh)",
   driftRepair: "drift repair (up)",
+  phase2Up: "phase-2 up (+1 resource)",
   destroy: "destroy",
 };
 

@@ -29,6 +29,16 @@ export const PERCIPIO_INPUTS: Record<string, string> = {
   s_percipio_scope: "",
 };
 
+/** The config phase 2 adds (what Skillsoft sends back). */
+export const PHASE_2_CONFIG = {
+  "moodle:percipioClientId": { value: PERCIPIO.clientId },
+  "moodle:percipioClientSecret": { value: PERCIPIO.clientSecret, secret: true },
+  "moodle:percipioOrganizationId": { value: PERCIPIO.organizationId },
+  "moodle:percipioRegion": { value: "custom" },
+  "moodle:percipioOauthUrl": { value: PERCIPIO.oauthUrl },
+  "moodle:percipioApiUrl": { value: PERCIPIO.apiUrl },
+};
+
 /** Both phases of the procedure: 5 dynamic resources, the component and the stack (7). */
 export async function projectBenchStack(target: BenchTarget): Promise<TestStack & { dir: string }> {
   const test = await projectStack({ stackName: "bench" });
@@ -39,12 +49,7 @@ export async function projectBenchStack(target: BenchTarget): Promise<TestStack 
     "moodle:adminUser": { value: target.username },
     "moodle:adminPassword": { value: target.password, secret: true },
     "moodle:tokenName": { value: BENCH_TOKEN_NAME },
-    "moodle:percipioClientId": { value: PERCIPIO.clientId },
-    "moodle:percipioClientSecret": { value: PERCIPIO.clientSecret, secret: true },
-    "moodle:percipioOrganizationId": { value: PERCIPIO.organizationId },
-    "moodle:percipioRegion": { value: "custom" },
-    "moodle:percipioOauthUrl": { value: PERCIPIO.oauthUrl },
-    "moodle:percipioApiUrl": { value: PERCIPIO.apiUrl },
+    ...PHASE_2_CONFIG,
   });
   return test;
 }

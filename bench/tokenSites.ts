@@ -1,11 +1,12 @@
 // `npm run bench -- --tokens`: a first `up` (both phases, moodle:tokenValidDays 90) and a no-op
-// `preview` against doubles whose sites hold about 100, 3,000 and 30,000 other tokens (Moodle-app
-// tokens, moodle-double/seed.ts), with their times and HTTP requests. Finding, checking and deleting
+// `preview`, run by the `pulumi` binary as a user runs them (bench/cli.ts), against doubles whose
+// sites hold about 100, 3,000 and 30,000 other tokens (Moodle-app tokens, moodle-double/seed.ts),
+// with their times and HTTP requests. Finding, checking and deleting
 // the stack's token must not cost more on a larger site (issue 18): the counts should be equal.
+import { cliDestroy, cliPreview, cliUp } from "./cli";
 import { projectBenchStack } from "./stacks";
 import { startTarget } from "./target";
 
-const REFRESH = { refresh: true } as const;
 export const TOKEN_SITES = [100, 3_000, 30_000];
 
 export interface TokenSiteResult {
@@ -32,16 +33,16 @@ export async function tokenSites(runs: number, sizes = TOKEN_SITES): Promise<Tok
           await test.stack.setConfig("moodle:tokenValidDays", { value: "90" });
           target.takeRequests();
           let start = process.hrtime.bigint();
-          const up = await test.stack.up(REFRESH);
+          const up = await cliUp(test);
           result.firstUp.ms.push(Number(process.hrtime.bigint() - start) / 1e6);
           result.firstUp.requests.push(target.takeRequests()?.length ?? NaN);
-          if (JSON.stringify(up.summary.resourceChanges) !== JSON.stringify({ create: 7 })) throw new Error(`first up on ${otherTokens} tokens: ${JSON.stringify(up.summary.resourceChanges)}`);
+          if (JSON.stringify(up) !== JSON.stringify({ create: 7 })) throw new Error(`first up on ${otherTokens} tokens: ${JSON.stringify(up)}`);
           start = process.hrtime.bigint();
-          const preview = await test.stack.preview(REFRESH);
+          const preview = await cliPreview(test);
           result.noopPreview.ms.push(Number(process.hrtime.bigint() - start) / 1e6);
           result.noopPreview.requests.push(target.takeRequests()?.length ?? NaN);
-          if (JSON.stringify(preview.changeSummary) !== JSON.stringify({ same: 7 })) throw new Error(`no-op preview on ${otherTokens} tokens: ${JSON.stringify(preview.changeSummary)}`);
-          await test.stack.destroy(REFRESH);
+          if (JSON.stringify(preview) !== JSON.stringify({ same: 7 })) throw new Error(`no-op preview on ${otherTokens} tokens: ${JSON.stringify(preview)}`);
+          await cliDestroy(test);
         } finally {
           await test.dispose();
         }

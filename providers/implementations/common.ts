@@ -6,6 +6,7 @@ import { clientFor } from "../../moodle/client";
 import { MoodleError, MoodleLoginError } from "../../moodle/errors";
 import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
+import type { MoodleConnection } from "../../moodle/types";
 import type { ConnectionProps } from "../connection";
 
 /** What the engine puts in place of values not known yet during a preview. */
@@ -55,10 +56,10 @@ function showRetry(line: string): void {
 }
 
 /**
- * The Moodle client for a resource. The admin password in the stack's config wins over the one in
+ * How a resource reaches Moodle. The admin password in the stack's config wins over the one in
  * state, so after a password change refresh and destroy log in with the new one.
  */
-export function moodleFor(props: ConnectionProps): MoodleAdmin {
+export function connectionFor(props: ConnectionProps): MoodleConnection {
   let password = props.adminPassword;
   const configuredPassword = stackConfig?.get("moodle:adminPassword");
   const configuredUser = stackConfig?.get("moodle:adminUser") || "admin";
@@ -66,14 +67,19 @@ export function moodleFor(props: ConnectionProps): MoodleAdmin {
   if (configuredPassword && configuredUser === props.adminUser && (!configuredUrl || sameSite(configuredUrl, props.moodleUrl))) {
     password = configuredPassword;
   }
-  return clientFor({
+  return {
     url: props.moodleUrl,
     username: props.adminUser,
     password,
     allowHttp: props.allowHttp,
     caCertPem: props.caCertPem || undefined,
     timeoutMs: props.requestTimeoutSeconds * 1000,
-  }, { log: showRetry });
+  };
+}
+
+/** The Moodle client for a resource (one per connection and process, see clientFor). */
+export function moodleFor(props: ConnectionProps): MoodleAdmin {
+  return clientFor(connectionFor(props), { log: showRetry });
 }
 
 export function connectionOf(props: Record<string, unknown>): ConnectionProps {

@@ -1,8 +1,9 @@
 // Site setting `enablewebservices` (Site administration > General > Advanced features).
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "./common";
-import { asCheckFailures, preflightProblems } from "./preflight";
+import { CONNECTION_KEYS, checkInputs, configure, connectionFor, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "./common";
+import { asCheckFailures, PreflightNeeds, preflightProblems } from "./preflight";
+import { takeReceipt, writeReceipt } from "./preflightReceipt";
 import { WEB_SERVICES, switchOffUnlessNeeded } from "./stillNeeded";
 
 const shape = { ...connectionSchema, enabled: z.boolean() };
@@ -24,7 +25,13 @@ export const webServices: pulumi.dynamic.ResourceProvider = {
   async check(olds, news) {
     const result = checkInputs(shape, news);
     if (result.failures?.length || !needsPreflight(olds, news)) return result;
-    const problems = await preflightProblems(moodleFor(connectionOf(news)), news.preflight);
+    const connection = connectionOf(news);
+    const needs = news.preflight as PreflightNeeds;
+    // The update pass of a `pulumi up` takes the receipt its preview pass left (preflightReceipt.ts).
+    const basis = { connection: connectionFor(connection), needs };
+    if (takeReceipt(basis)) return result;
+    const problems = await preflightProblems(moodleFor(connection), needs);
+    if (problems.length === 0) writeReceipt(basis);
     return { ...result, failures: asCheckFailures(problems) };
   },
   diff: async (_id, olds, news) => diffFields(olds, news, { update: ["enabled"] }),

@@ -1,0 +1,213 @@
+// The preflight receipt: `pulumi up` runs the plan twice, a preview pass and then the update pass,
+// and the engine starts fresh provider processes for each, so the preflight (a login and up to
+// four reads) ran twice although nothing it depends on had changed in between. A preflight that
+// passes leaves a receipt; the next check of the same plan in the same `pulumi` run takes it
+// (once: it is deleted as it is taken) instead of reading everything again.
+//
+// Safety: a receipt is only ever a shortcut to "the preflight passed"; any doubt means the
+// preflight runs again.
+// - A failing preflight writes nothing (webServices.ts writes only after [] problems).
+// - The file's name is a salted scrypt hash of everything the preflight's outcome depends on: the
+//   site (URL, TLS options), the admin user and the password the client logs in with (never stored
+//   in clear), the preflight's input, the provider code, and the `pulumi` process that runs the
+//   plan (its pid and start time). So a receipt never crosses to another run, stack, site, user,
+//   password or plan, and a changed provider never trusts an older one's receipt.
+// - It is valid for RECEIPT_TTL_MS after the preflight, and lives in a folder only its owner can
+//   enter (mode 0700, owned by this user, not a symlink; otherwise receipts are not used at all).
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { MoodleConnection } from "../../moodle/types";
+import type { PreflightNeeds } from "./preflight";
+
+/** How long a receipt stands for a passed preflight: the gap between the two passes of one `up`. */
+export const RECEIPT_TTL_MS = 120_000;
+
+/** scrypt cost: 8 MB and tens of milliseconds, once per pass; the folder is private anyway. */
+const SCRYPT = { N: 2 ** 13, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
+const SALT_BYTES = 32;
+const SUFFIX = ".receipt";
+
+export interface ReceiptOptions {
+  /** Folder of the receipts (default: receiptDir()). */
+  dir?: string;
+  /** The clock (tests). */
+  now?: () => number;
+  /** The `pulumi` run the receipt belongs to (default: engineRun()). */
+  engine?: string;
+  /** This process (default: process.pid; tests stand in for the other pass's process). */
+  pid?: number;
+}
+
+/** What the preflight's outcome depends on. */
+export interface ReceiptBasis {
+  connection: MoodleConnection;
+  needs: PreflightNeeds;
+}
+
+/** Same folder convention as providers/compileCache.js and scripts/pulumi-cli.sh. */
+export function receiptDir(): string {
+  const base =
+    process.env.MOODLE_PERCIPIO_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "moodle-percipio-iac");
+  return path.join(base, "preflight-receipts");
+}
+
+/**
+ * The folder, created if needed, when it is private: a directory (not a symlink) owned by this
+ * user that nobody else can enter. Undefined otherwise (or where ownership cannot be checked).
+ */
+export function privateDir(dir: string): string | undefined {
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  if (uid === undefined) return undefined;
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let st = fs.lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid) return undefined;
+    if ((st.mode & 0o777) !== 0o700) {
+      fs.chmodSync(dir, 0o700);
+      st = fs.lstatSync(dir);
+      if ((st.mode & 0o777) !== 0o700) return undefined;
+    }
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks), fields counted after the command's ")". */
+function procStat(pid: number): { ppid: number; start: string } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { ppid: Number(fields[1]), start: fields[19] };
+}
+
+/**
+ * The `pulumi` process that started this provider process (directly, or through the
+ * `pulumi-resource-pulumi-nodejs` shell launcher), as pid and start time: the same for the preview
+ * and the update pass of one `pulumi up`, different for any other run. Without /proc, the parent
+ * pid (the launcher differs per pass there, so receipts simply never match).
+ */
+export function engineRun(): string {
+  try {
+    let pid = process.ppid;
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    if (cmdline.includes("pulumi-resource-pulumi-nodejs")) pid = procStat(pid).ppid;
+    return `${pid}@${procStat(pid).start}`;
+  } catch {
+    return `${process.ppid}`;
+  }
+}
+
+let codeVersionCache: string | undefined;
+
+/** The text of the code that decides a preflight: a changed provider never takes an older receipt. */
+export function codeVersion(): string {
+  if (codeVersionCache) return codeVersionCache;
+  const hash = crypto.createHash("sha256");
+  for (const name of ["preflight", "preflightReceipt", "webServices", "common"]) {
+    const file = [".ts", ".js"].map((ext) => path.join(__dirname, name + ext)).find((f) => fs.existsSync(f));
+    // Unknown code: a value no other process shares, so no receipt matches.
+    hash.update(file ? fs.readFileSync(file) : crypto.randomBytes(16));
+  }
+  codeVersionCache = hash.digest("hex");
+  return codeVersionCache;
+}
+
+function salt(dir: string): Buffer {
+  const file = path.join(dir, "salt");
+  try {
+    const st = fs.lstatSync(file);
+    if (st.isFile()) {
+      const value = fs.readFileSync(file);
+      if (value.length === SALT_BYTES) return value;
+    }
+  } catch {
+    // none yet
+  }
+  const value = crypto.randomBytes(SALT_BYTES);
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+  fs.writeFileSync(tmp, value, { mode: 0o600, flag: "wx" });
+  fs.renameSync(tmp, file);
+  return value;
+}
+
+/** The receipt's file name: a salted scrypt hash of the whole basis; nothing in it is readable. */
+function receiptName(dir: string, basis: ReceiptBasis, engine: string): string {
+  const c = basis.connection;
+  const material = JSON.stringify({
+    v: 1,
+    code: codeVersion(),
+    engine,
+    url: c.url,
+    username: c.username,
+    password: c.password,
+    allowHttp: c.allowHttp ?? false,
+    caCertPem: c.caCertPem ?? "",
+    needs: [basis.needs.serviceShortname, basis.needs.tokenUser, basis.needs.percipioSettings],
+  });
+  return crypto.scryptSync(material, salt(dir), 32, SCRYPT).toString("hex") + SUFFIX;
+}
+
+/** Removes receipts (and half-written or taken files) older than the validity, by the file system's clock. Best effort. */
+function sweep(dir: string): void {
+  const now = Date.now();
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (name === "salt") continue;
+      const file = path.join(dir, name);
+      try {
+        if (now - fs.lstatSync(file).mtimeMs > RECEIPT_TTL_MS) fs.unlinkSync(file);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // unreadable folder: nothing to sweep
+  }
+}
+
+/** Records that the preflight of this basis passed just now. Never throws: without a receipt the preflight simply runs again. */
+export function writeReceipt(basis: ReceiptBasis, opts: ReceiptOptions = {}): void {
+  const dir = privateDir(opts.dir ?? receiptDir());
+  if (!dir) return;
+  const now = (opts.now ?? Date.now)();
+  try {
+    sweep(dir);
+    const file = path.join(dir, receiptName(dir, basis, opts.engine ?? engineRun()));
+    const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ passedAt: now, by: opts.pid ?? process.pid }), { mode: 0o600, flag: "wx" });
+    fs.renameSync(tmp, file);
+  } catch {
+    // no receipt: the next check runs the preflight
+  }
+}
+
+/**
+ * Whether a receipt of this very basis, written within RECEIPT_TTL_MS by another process (the
+ * preview pass), was there. It is deleted as it is taken, so only one check ever takes it; false on
+ * any doubt.
+ */
+export function takeReceipt(basis: ReceiptBasis, opts: ReceiptOptions = {}): boolean {
+  const dir = privateDir(opts.dir ?? receiptDir());
+  if (!dir) return false;
+  const now = (opts.now ?? Date.now)();
+  let taken: string | undefined;
+  try {
+    const file = path.join(dir, receiptName(dir, basis, opts.engine ?? engineRun()));
+    // Claimed by an atomic rename: of two concurrent checks, one gets it.
+    taken = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.taken`;
+    fs.renameSync(file, taken);
+    const st = fs.lstatSync(taken);
+    if (!st.isFile() || st.uid !== process.getuid!()) return false;
+    const { passedAt, by } = JSON.parse(fs.readFileSync(taken, "utf8")) as { passedAt?: unknown; by?: unknown };
+    // Only the other pass's process: a second check in the same process is a deliberate re-check.
+    if (typeof by !== "number" || by === (opts.pid ?? process.pid)) return false;
+    return typeof passedAt === "number" && passedAt <= now && now - passedAt <= RECEIPT_TTL_MS;
+  } catch {
+    return false;
+  } finally {
+    if (taken) fs.rmSync(taken, { force: true });
+    sweep(dir);
+  }
+}

@@ -1,0 +1,291 @@
+// Issue 18 item 5: the preflight receipt (providers/implementations/preflightReceipt.ts). A passing
+// preflight in the preview pass of a `pulumi up` leaves a receipt that the update pass takes once
+// instead of reading everything again. It never stands in for a failed preflight, another run,
+// site, user, password or plan, an old one, or one in a folder others can enter.
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { MoodleDouble } from "../../moodle-double";
+import { connectionFor, connectionOf } from "../../providers/implementations/common";
+import {
+  codeVersion,
+  engineRun,
+  privateDir,
+  RECEIPT_TTL_MS,
+  ReceiptBasis,
+  receiptDir,
+  takeReceipt,
+  writeReceipt,
+} from "../../providers/implementations/preflightReceipt";
+import { webServices } from "../../providers/implementations/webServices";
+import { useProviderDoubles } from "./doubles";
+import { connectionTo } from "./inputs";
+
+const PASSWORD = "Admin-Pass-1!";
+const basis = (over: { connection?: Partial<ReceiptBasis["connection"]>; needs?: Partial<ReceiptBasis["needs"]> } = {}): ReceiptBasis => ({
+  connection: { url: "https://moodle.example.com", username: "admin", password: PASSWORD, allowHttp: false, caCertPem: undefined, timeoutMs: 30_000, ...over.connection },
+  needs: { serviceShortname: "Percipio-API", tokenUser: "admin", percipioSettings: true, ...over.needs },
+});
+
+/** The preview pass's process (another pid than this one, which plays the update pass). */
+const PREVIEW_PID = process.pid + 100_000;
+const T0 = 1_800_000_000_000;
+const ENGINE = "4242@777";
+
+let root: string;
+let dir: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-receipts-"));
+  dir = path.join(root, "preflight-receipts");
+});
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const write = (b: ReceiptBasis, opts: { now?: number; engine?: string; pid?: number } = {}) =>
+  writeReceipt(b, { dir, now: () => opts.now ?? T0, engine: opts.engine ?? ENGINE, pid: opts.pid ?? PREVIEW_PID });
+const take = (b: ReceiptBasis, opts: { now?: number; engine?: string; pid?: number } = {}) =>
+  takeReceipt(b, { dir, now: () => opts.now ?? T0 + 5_000, engine: opts.engine ?? ENGINE, pid: opts.pid });
+const receipts = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f !== "salt") : []);
+
+describe("a preflight receipt", () => {
+  it("is taken once, by the update pass's process, and deleted as it is taken", () => {
+    write(basis());
+    expect(receipts()).toHaveLength(1);
+    expect(take(basis())).toBe(true);
+    expect(receipts()).toEqual([]);
+    expect(take(basis())).toBe(false);
+  });
+
+  it("is not taken by the process that wrote it (a second check in one pass reads again)", () => {
+    write(basis(), { pid: process.pid });
+    expect(take(basis())).toBe(false);
+    expect(receipts()).toEqual([]);
+  });
+
+  it(`stands for ${RECEIPT_TTL_MS / 1000} s after the preflight, not longer, and never for a preflight in the future`, () => {
+    write(basis());
+    expect(take(basis(), { now: T0 + RECEIPT_TTL_MS })).toBe(true);
+    write(basis());
+    expect(take(basis(), { now: T0 + RECEIPT_TTL_MS + 1 })).toBe(false);
+    write(basis());
+    expect(take(basis(), { now: T0 - 1 })).toBe(false);
+    // Taken or not, it is gone.
+    expect(receipts()).toEqual([]);
+  });
+
+  it("is swept when it expires unused", () => {
+    write(basis());
+    const [name] = receipts();
+    const old = (Date.now() - RECEIPT_TTL_MS - 1_000) / 1000;
+    fs.utimesSync(path.join(dir, name), old, old);
+    write(basis({ needs: { tokenUser: "someone-else" } }), { now: T0 });
+    expect(receipts()).toHaveLength(1);
+    expect(receipts()).not.toContain(name);
+  });
+
+  const others: [string, ReceiptBasis][] = [
+    ["another password", basis({ connection: { password: "Other-Pass-2!" } })],
+    ["another site", basis({ connection: { url: "https://moodle2.example.com" } })],
+    ["another admin user", basis({ connection: { username: "admin2" } })],
+    ["plain http allowed", basis({ connection: { allowHttp: true } })],
+    ["another CA", basis({ connection: { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" } })],
+    ["another service", basis({ needs: { serviceShortname: "Other-API" } })],
+    ["another token user", basis({ needs: { tokenUser: "manager" } })],
+    ["phase 1 instead of phase 2", basis({ needs: { percipioSettings: false } })],
+  ];
+  it.each(others)("does not stand for %s", (_what, other) => {
+    write(basis());
+    expect(take(other)).toBe(false);
+    // The receipt of the plan that passed is untouched, and still valid for exactly that plan.
+    expect(receipts()).toHaveLength(1);
+    expect(take(basis())).toBe(true);
+  });
+
+  it("does not cross to another pulumi run (another stack, or a later preview/up)", () => {
+    write(basis());
+    expect(take(basis(), { engine: "4242@778" })).toBe(false);
+    expect(take(basis(), { engine: "4243@777" })).toBe(false);
+    expect(take(basis())).toBe(true);
+  });
+
+  it("does not survive a new salt (its name is a salted hash)", () => {
+    write(basis());
+    fs.rmSync(path.join(dir, "salt"));
+    expect(take(basis())).toBe(false);
+  });
+
+  it("keeps nothing of the password, site or user, in its name or its content", () => {
+    write(basis());
+    const [name] = receipts();
+    expect(name).toMatch(/^[0-9a-f]{64}\.receipt$/);
+    const text = fs.readFileSync(path.join(dir, name), "utf8");
+    expect(JSON.parse(text)).toEqual({ passedAt: T0, by: PREVIEW_PID });
+    // Salted: the same plan gets another name in another folder.
+    const otherDir = path.join(root, "other");
+    writeReceipt(basis(), { dir: otherDir, now: () => T0, engine: ENGINE, pid: PREVIEW_PID });
+    expect(fs.readdirSync(otherDir).filter((f) => f !== "salt")).not.toContain(name);
+  });
+
+  it("lives in a folder only its owner can enter, as a file only its owner can read", () => {
+    write(basis());
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    expect(fs.statSync(path.join(dir, receipts()[0])).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.join(dir, "salt")).mode & 0o777).toBe(0o600);
+  });
+
+  it("closes a folder others could enter before using it", () => {
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.chmodSync(dir, 0o777);
+    expect(privateDir(dir)).toBe(dir);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it("is neither written nor taken through a symlinked folder", () => {
+    const real = path.join(root, "real");
+    fs.mkdirSync(real, { mode: 0o700 });
+    fs.symlinkSync(real, dir);
+    expect(privateDir(dir)).toBeUndefined();
+    write(basis());
+    expect(fs.readdirSync(real)).toEqual([]);
+    expect(take(basis())).toBe(false);
+  });
+
+  (process.getuid?.() === 0 ? it : it.skip)("is not used from a folder another user owns", () => {
+    fs.mkdirSync(dir, { mode: 0o700 });
+    write(basis());
+    expect(receipts()).toHaveLength(1);
+    fs.chownSync(dir, 4321, 4321);
+    expect(privateDir(dir)).toBeUndefined();
+    expect(take(basis())).toBe(false);
+  });
+
+  it("is not taken when its file is not what the preflight wrote", () => {
+    write(basis());
+    const file = path.join(dir, receipts()[0]);
+    fs.writeFileSync(file, JSON.stringify({ passedAt: T0 }));
+    expect(take(basis())).toBe(false);
+    write(basis());
+    fs.writeFileSync(file, "not json");
+    expect(take(basis())).toBe(false);
+    write(basis());
+    fs.writeFileSync(file, JSON.stringify({ passedAt: String(T0), by: PREVIEW_PID }));
+    expect(take(basis())).toBe(false);
+    expect(receipts()).toEqual([]);
+  });
+
+  it("lives under the project's cache folder by default (MOODLE_PERCIPIO_CACHE, else XDG_CACHE_HOME, else ~/.cache)", () => {
+    const saved = { cache: process.env.MOODLE_PERCIPIO_CACHE, xdg: process.env.XDG_CACHE_HOME };
+    try {
+      process.env.MOODLE_PERCIPIO_CACHE = "/x/cache";
+      expect(receiptDir()).toBe("/x/cache/preflight-receipts");
+      delete process.env.MOODLE_PERCIPIO_CACHE;
+      process.env.XDG_CACHE_HOME = "/x/xdg";
+      expect(receiptDir()).toBe("/x/xdg/moodle-percipio-iac/preflight-receipts");
+      delete process.env.XDG_CACHE_HOME;
+      expect(receiptDir()).toBe(path.join(os.homedir(), ".cache", "moodle-percipio-iac", "preflight-receipts"));
+    } finally {
+      if (saved.cache === undefined) delete process.env.MOODLE_PERCIPIO_CACHE;
+      else process.env.MOODLE_PERCIPIO_CACHE = saved.cache;
+      if (saved.xdg === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved.xdg;
+    }
+  });
+
+  it("names the provider code it was written by", () => {
+    expect(codeVersion()).toMatch(/^[0-9a-f]{64}$/);
+    expect(codeVersion()).toBe(codeVersion());
+  });
+});
+
+describe("engineRun", () => {
+  const startOf = (pid: number) => {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  };
+  const linux = fs.existsSync("/proc/self/stat");
+
+  (linux ? it : it.skip)("is the parent process, by pid and start time", () => {
+    expect(engineRun()).toBe(`${process.ppid}@${startOf(process.ppid)}`);
+  });
+
+  (linux ? it : it.skip)("looks through Pulumi's shell launcher to the pulumi process that started it", () => {
+    // The launcher is a shell script that starts node without exec: the engine is its parent.
+    const launcher = path.join(root, "pulumi-resource-pulumi-nodejs");
+    const module = path.join(__dirname, "..", "..", "providers", "implementations", "preflightReceipt.ts");
+    fs.writeFileSync(
+      launcher,
+      `#!/bin/sh\nnode -r ts-node/register/transpile-only -e 'process.stdout.write(require(${JSON.stringify(module)}).engineRun())'\ntrue\n`,
+      { mode: 0o755 },
+    );
+    const seen = execFileSync(launcher, { encoding: "utf8", cwd: path.join(__dirname, "..", "..") });
+    expect(seen).toBe(`${process.pid}@${startOf(process.pid)}`);
+  });
+});
+
+describe("WebServices check with receipts", () => {
+  let moodle: MoodleDouble;
+  useProviderDoubles((d) => (moodle = d.moodle));
+  const saved = process.env.MOODLE_PERCIPIO_CACHE;
+  beforeEach(() => {
+    process.env.MOODLE_PERCIPIO_CACHE = root;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.MOODLE_PERCIPIO_CACHE;
+    else process.env.MOODLE_PERCIPIO_CACHE = saved;
+  });
+
+  const needs = { serviceShortname: "Percipio-API", tokenUser: "admin", percipioSettings: false };
+  const news = (over: Record<string, unknown> = {}) => ({ ...connectionTo(moodle.url), enabled: true, preflight: needs, ...over });
+  const basisOf = (inputs: Record<string, unknown>): ReceiptBasis => ({
+    connection: connectionFor(connectionOf(inputs)),
+    needs: inputs.preflight as ReceiptBasis["needs"],
+  });
+
+  it("a passing preflight leaves a receipt in the private folder", async () => {
+    expect((await webServices.check!({}, news())).failures).toEqual([]);
+    expect(moodle.control.requests().length).toBeGreaterThan(0);
+    expect(receipts()).toHaveLength(1);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it("a failing preflight leaves none", async () => {
+    const result = await webServices.check!({}, news({ preflight: { ...needs, serviceShortname: "Nope-API" } }));
+    expect(result.failures).toHaveLength(1);
+    expect(receipts()).toEqual([]);
+    const wrongPassword = await webServices.check!({}, news({ adminPassword: "Wrong-1!" }));
+    expect(wrongPassword.failures).toHaveLength(1);
+    expect(receipts()).toEqual([]);
+  });
+
+  it("the update pass takes the preview pass's receipt and reads nothing", async () => {
+    writeReceipt(basisOf(news()), { pid: PREVIEW_PID });
+    moodle.control.clearRequests();
+    const result = await webServices.check!({}, news());
+    expect(result).toEqual({ inputs: news(), failures: [] });
+    expect(moodle.control.requests()).toEqual([]);
+    expect(receipts()).toEqual([]);
+  });
+
+  it("without a receipt for exactly this plan, the preflight runs and reports what it finds", async () => {
+    writeReceipt(basisOf(news()), { pid: PREVIEW_PID });
+    moodle.control.clearRequests();
+    const result = await webServices.check!({}, news({ preflight: { ...needs, serviceShortname: "Nope-API" } }));
+    expect(result.failures).toEqual([expect.objectContaining({ reason: expect.stringContaining("Nope-API") })]);
+    expect(moodle.control.requests().length).toBeGreaterThan(0);
+  });
+
+  it("a receipt of another password is not taken", async () => {
+    writeReceipt(basisOf(news({ adminPassword: "Old-Pass-0!" })), { pid: PREVIEW_PID });
+    moodle.control.clearRequests();
+    expect((await webServices.check!({}, news())).failures).toEqual([]);
+    expect(moodle.control.requests().some((r) => r.path.startsWith("/login/"))).toBe(true);
+  });
+
+  it("a check that needs no preflight neither takes nor writes a receipt", async () => {
+    writeReceipt(basisOf(news()), { pid: PREVIEW_PID });
+    moodle.control.clearRequests();
+    expect((await webServices.check!(news(), news())).failures).toEqual([]);
+    expect(moodle.control.requests()).toEqual([]);
+    expect(receipts()).toHaveLength(1);
+  });
+});
