@@ -3,7 +3,8 @@
 // real thing. Moodle is read and changed behind the stack's back only the ways a person could: its
 // CLI (admin/cli/cfg.php, as www-data) and, for a token, its row in the database (Moodle has no CLI
 // for tokens; deleting the row is what its delete page does). Percipio's OAuth endpoint is a double.
-import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { execFileSync } from "child_process";
+import type { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
 import { backendText, projectStack, TestStack } from "../support/engine";
 import { createdBeforeDeleted } from "../support/engineEvents";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
@@ -46,8 +47,17 @@ describeRealSite("PercipioIntegration through the real engine against the real M
   let percipio: PercipioOAuthDouble;
   let test: TestStack & { dir: string };
   let siteBefore: ReturnType<typeof databaseFootprint>;
-  /** `pulumi stack export` of the deployed stack (taken before destroy empties it). */
+  /**
+   * `pulumi stack export` of the deployed stack, as a user runs it (taken before destroy empties it).
+   * Not Automation's exportStack(): that one passes --show-secrets and so prints them decrypted.
+   */
   let exported = "";
+  const stackExport = () =>
+    execFileSync("pulumi", ["stack", "export", "--stack", test.stack.name], {
+      cwd: test.dir,
+      encoding: "utf8",
+      env: { ...process.env, ...(test.stack.workspace as LocalWorkspace).envVars },
+    });
   const everything: string[] = [];
   const tokenValues = new Set<string>();
   const output = (line: string) => everything.push(line);
@@ -88,6 +98,7 @@ describeRealSite("PercipioIntegration through the real engine against the real M
   });
 
   afterEach(async () => {
+    if (!test) return;
     await test.settle();
     for (const t of tokens()) tokenValues.add(t.token);
     everything.push(backendText(test.backendDir));
@@ -190,7 +201,7 @@ describeRealSite("PercipioIntegration through the real engine against the real M
   });
 
   it("destroy leaves the site's database as it was before the first up", async () => {
-    exported = JSON.stringify(await test.stack.exportStack());
+    exported = stackExport();
     const result = await test.stack.destroy({ onOutput: output });
     expect(result.summary.resourceChanges).toEqual({ delete: 7 });
     expect(databaseFootprint(site)).toEqual(siteBefore);
