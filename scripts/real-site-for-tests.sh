@@ -17,7 +17,7 @@ real_site_banner() { printf '\n[test] ******************************************
 stop_real_site() {
   if [ -n "$real_site_started_here" ]; then
     echo "[test] stopping the real Moodle this run started" >&2
-    bash "$real_moodle" stop || echo "[test] warning: scripts/real-moodle.sh stop failed" >&2
+    bash "$real_moodle" stop 9>&- || echo "[test] warning: scripts/real-moodle.sh stop failed" >&2
   fi
   if [ -n "${MOODLE_REAL_SITE_SKIPPED:-}" ]; then
     real_site_banner "the real-Moodle suites were SKIPPED: $MOODLE_REAL_SITE_SKIPPED"
@@ -56,7 +56,8 @@ start_real_site() {
   # Set before starting: a start that fails half-way still has its daemons stopped.
   trap stop_real_site EXIT
   local t0=$SECONDS
-  if ! bash "$real_moodle" start; then
+  # 9>&-: the daemons it starts must not inherit (and so hold) the lock after this run ends.
+  if ! bash "$real_moodle" start 9>&-; then
     real_site_banner "the real Moodle did not start (scripts/real-moodle.sh start failed, see above)"
     exit 1
   fi
