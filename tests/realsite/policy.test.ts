@@ -12,5 +12,4 @@ describe("real-site suites", () => {
   test("say why they cannot, with the reason scripts/test.sh found", () => {
     expect(realSiteUnavailable({ MOODLE_REAL_SITE_SKIPPED: "not root (…)" })).toBe("not root (…)");
   });
-
 });
