@@ -9,7 +9,7 @@ import { parseAdminSettingsPage } from "../../moodle/parsers/adminSettings";
 import { parseErrorPage } from "../../moodle/parsers/common";
 import { parseLoginPage } from "../../moodle/parsers/login";
 import { parseProtocols } from "../../moodle/parsers/protocols";
-import { parseServiceEditForm, parseServiceList } from "../../moodle/parsers/services";
+import { parseServiceEditForm, parseServiceList, parseServiceUsers } from "../../moodle/parsers/services";
 import { parseTokenCreateForm, parseTokenDeleteConfirm, parseTokenReport } from "../../moodle/parsers/tokens";
 import { describeRealSite, realSite, RealSite } from "../support/realSite";
 
@@ -525,17 +525,25 @@ describeRealSite("the double answers as the real Moodle 5.0.6+ does (same reques
     );
   });
 
-  test("external services: the list, the Percipio service's edit form and its users page", async () => {
-    sameOnBoth(
-      await both(async (t) => {
+  test("external services: the list, the Percipio service's edit form, its users page and authorising the admin there", async () => {
+    const answers = await both(async (t) => {
         const list = parseServiceList((await t.b.get("/admin/settings.php?section=externalservices")).body);
         const id = list.find((s) => s.name === "Percipio services")!.id;
         const form = parseServiceEditForm((await t.b.get(`/admin/webservice/service.php?id=${id}`)).body)!;
         const { id: _formId, sesskey, fields, ...shape } = form;
         const { id: _field, sesskey: _sk, ...otherFields } = fields;
-        return { list: list.map(({ id: _id, ...s }) => s), form: { ...shape, sesskey: sesskey === t.sk, fields: otherFields } };
-      }),
-    );
+        const users = async () => parseServiceUsers((await t.b.get(`/admin/webservice/service_users.php?id=${id}`)).body);
+        const before = await users();
+        const added = await t.b.post(`/admin/webservice/service_users.php?id=${id}`, { sesskey: t.sk, "addselect[]": "2", add: "Add" });
+        return {
+          list: list.map(({ id: _id, ...s }) => s),
+          form: { ...shape, sesskey: sesskey === t.sk, fields: otherFields },
+          users: { before, added: { status: added.status, page: parseServiceUsers(added.body) }, after: await users() },
+        };
+    });
+    // Not two equal no-ops: the real site authorised the admin.
+    expect(answers.real.users.after?.authorised.map((u) => u.id)).toEqual([2]);
+    sameOnBoth(answers);
   });
 
   test("tokens: create form, the value shown once, the report's rows, the delete confirmation and the empty report", async () => {
