@@ -8,6 +8,9 @@
 #   scripts/real-moodle.sh stop    stop the three daemons this script started
 #   scripts/real-moodle.sh env     print MOODLE_URL=… lines for `npm run test:acceptance` (eval-able)
 #   scripts/real-moodle.sh status  which daemons run, the paths and the CLI command
+#   scripts/real-moodle.sh running exit 0 when PostgreSQL, php-fpm and nginx all run (for scripts/test.sh)
+#   scripts/real-moodle.sh sql Q   run one SQL statement on the site's database, print the rows unaligned
+#   scripts/real-moodle.sh cli S…  run Moodle's CLI script S (e.g. admin/cli/cfg.php) as www-data
 #
 # Every step checks first, so running `start` again only starts what is not running.
 # Ports: REAL_MOODLE_HTTP_PORT (8450), REAL_MOODLE_PG_PORT (5450); both bound to 127.0.0.1 only.
@@ -354,11 +357,21 @@ do_status() {
   pid_running "$run/nginx.pid" && echo "nginx: running" || echo "nginx: stopped"
 }
 
+# One statement, tuples only and unaligned, so a caller can wrap it in json_agg and parse the line.
+do_sql() {
+  as_postgres "$(pg_bindir)/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$pgrun" -p "$pg_port" -d "$db_name" -c "$1"
+}
+
+all_running() { pg_running && pid_running "$run/php-fpm.pid" && pid_running "$run/nginx.pid"; }
+
 case "${1:-}" in
   start) do_start ;;
+  running) all_running ;;
+  sql) need_root; [ -n "${2:-}" ] || { echo "usage: $0 sql 'SELECT …'" >&2; exit 2; }; do_sql "$2" ;;
+  cli) need_root; shift; [ $# -gt 0 ] || { echo "usage: $0 cli admin/cli/cfg.php --name=…" >&2; exit 2; }; moodle_cli "$@" ;;
   reset) need_root; do_start; do_reset; check_site ;;
   stop) need_root; do_stop ;;
   env) print_env ;;
   status) do_status ;;
-  *) echo "usage: $0 start|reset|stop|env|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|reset|stop|env|status|running|sql|cli" >&2; exit 2 ;;
 esac

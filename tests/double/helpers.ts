@@ -1,5 +1,6 @@
 // Minimal cookie-keeping HTTP client for the double's tests (axios + tough-cookie; not the project client).
 import axios, { AxiosResponse } from "axios";
+import * as http from "http";
 import * as cheerio from "cheerio";
 import { CookieJar } from "tough-cookie";
 
@@ -22,6 +23,12 @@ export interface Resp {
   url: string;
 }
 
+/**
+ * One connection per request: a reused idle socket that the server closes at the same moment (Node's
+ * server drops idle sockets after 5 s) fails with ECONNRESET, and this client does not retry.
+ */
+const noKeepAlive = new http.Agent({ keepAlive: false });
+
 export class Browser {
   readonly jar = new CookieJar();
 
@@ -40,6 +47,7 @@ export class Browser {
       data,
       headers: { ...(cookie ? { Cookie: cookie } : {}), ...(contentType ? { "Content-Type": contentType } : {}) },
       maxRedirects: 0,
+      httpAgent: noKeepAlive,
       validateStatus: () => true,
       responseType: "text",
       transformResponse: (x: unknown) => x,
