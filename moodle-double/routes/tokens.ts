@@ -52,6 +52,10 @@ export function reportFilterAjax(
   args: Record<string, unknown>,
 ): { error: false; data: boolean } | { error: true; message: string; errorcode: string } | undefined {
   if (methodname !== "core_reportbuilder_set_filters" && methodname !== "core_reportbuilder_filters_reset") return undefined;
+  // external_api::validate_parameters: a key the function does not declare is refused ("Unexpected keys
+  // (…) detected in parameter array"), before anything else; `parameters` is optional (VALUE_DEFAULT '').
+  const declared = methodname === "core_reportbuilder_set_filters" ? ["reportid", "parameters", "values"] : ["reportid", "parameters"];
+  if (Object.keys(args).some((k) => !declared.includes(k))) return { error: true, message: "Invalid parameter value detected", errorcode: "invalidparameter" };
   const st = d.store.state;
   const reportId = Number(args.reportid);
   if (!Number.isInteger(reportId) || args.reportid === undefined) return { error: true, message: "Invalid parameter value detected", errorcode: "invalidparameter" };

@@ -121,6 +121,16 @@ describe("moodle double: the token report of a large site", () => {
     expect(anon[0]).toMatchObject({ error: true, exception: { errorcode: "requireloginerror" } });
   });
 
+  test("an argument the function does not declare is refused, as external_api::validate_parameters does; 'parameters' may be left out", async () => {
+    const reportid = parseTokenReport((await ctx.b.get(TOKENS)).body).reportId!;
+    const renamed = JSON.parse((await ajax(ctx.b, ctx.sk, "core_reportbuilder_set_filters", { reportid, params: "[]", values: "{}" })).body);
+    expect(renamed[0]).toMatchObject({ error: true, exception: { errorcode: "invalidparameter" } });
+    const extra = JSON.parse((await ajax(ctx.b, ctx.sk, "core_reportbuilder_filters_reset", { reportid, parameters: "[]", values: "{}" })).body);
+    expect(extra[0]).toMatchObject({ error: true, exception: { errorcode: "invalidparameter" } });
+    const without = JSON.parse((await ajax(ctx.b, ctx.sk, "core_reportbuilder_filters_reset", { reportid })).body);
+    expect(without[0]).toMatchObject({ error: false, data: true });
+  });
+
   test("with unstable ties (as a large database sort may give), pages repeat and skip tokens of the same date", async () => {
     seed(300);
     ctx.d.control.patchState({ tokenReportTies: "unstable" });
