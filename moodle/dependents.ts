@@ -4,8 +4,8 @@
 // Moodle does not record which protocol a token is used with, so a token (or an authorised user) of
 // any enabled service counts for web services and for every protocol alike: when in doubt, leave on.
 import { readSettingsSection } from "./adminPages";
-import { readServiceList, readServiceUsersList } from "./services";
-import { tokensOnServices } from "./tokens";
+import { authorisedUsers, readServiceList } from "./services";
+import { sum, tokensOnServices } from "./tokens";
 import type { MoodleSession } from "./session";
 
 /** admin_setting_enablemobileservice: on only while web services and the mobile service are (as the page shows it). */
@@ -22,7 +22,7 @@ function plural(n: number, one: string, many: string): string {
 }
 
 /** The Moodle app, as Advanced features shows it (a page read since the last write will do). */
-export async function mobileAppEnabled(session: MoodleSession, step: string): Promise<boolean> {
+async function mobileAppEnabled(session: MoodleSession, step: string): Promise<boolean> {
   const page = await readSettingsSection(session, step, "optionalsubsystems", true);
   return page.values[MOBILE_INPUT] === "1";
 }
@@ -44,11 +44,11 @@ export async function webServiceDependents(session: MoodleSession, step = "check
     if (seen > 0) {
       out.push({ kind: "service-tokens", reason: `the enabled service "${service.name}" (${tokens.seenAll ? "" : "at least "}${plural(seen, "token", "tokens")})` });
     } else if (service.restrictedUsers) {
-      const users = await readServiceUsersList(session, service.id, step);
+      const users = await authorisedUsers(session, service.id, true, step);
       if (users.length > 0) out.push({ kind: "service-users", reason: `the enabled service "${service.name}" (${plural(users.length, "authorised user", "authorised users")})` });
     }
   }
-  const seenTotal = Object.values(tokens.seen).reduce((a, b) => a + b, 0);
+  const seenTotal = sum(tokens.seen);
   if (tokens.total > seenTotal) {
     // Filtered by every enabled service at once: Moodle counted more than one page showed.
     out.push({ kind: "service-tokens", reason: `${plural(tokens.total - seenTotal, "more token", "more tokens")} of enabled services (beyond the first page of Manage tokens)` });
@@ -57,8 +57,8 @@ export async function webServiceDependents(session: MoodleSession, step = "check
 }
 
 /**
- * What needs one service to stay enabled: its tokens, and its authorised users other than `ours`
- * (the ones this stack authorised, removed before this is asked).
+ * What needs one service to stay enabled: its tokens and its authorised users (the caller removes
+ * the users it authorised, and its own token is gone, before it asks).
  */
 export async function serviceDependents(
   session: MoodleSession,
@@ -69,7 +69,7 @@ export async function serviceDependents(
   const tokens = await tokensOnServices(session, [service.name], step);
   if (tokens.total > 0) out.push({ kind: "service-tokens", reason: `${tokens.exact ? "" : "at least "}${plural(tokens.total, "token of another user or integration", "tokens of other users or integrations")}` });
   if (service.restrictedUsers) {
-    const users = await readServiceUsersList(session, service.id, step);
+    const users = await authorisedUsers(session, service.id, true, step);
     if (users.length > 0) out.push({ kind: "service-users", reason: `${plural(users.length, "authorised user", "authorised users")} besides the ones this stack authorised` });
   }
   return out;

@@ -171,13 +171,9 @@ async function readUsers(session: MoodleSession, serviceId: number, step: string
   return users;
 }
 
-export async function authorisedUsers(session: MoodleSession, serviceId: number): Promise<AuthorisedUser[]> {
-  return (await readUsers(session, serviceId, "read authorised users")).authorised;
-}
-
-/** Authorised users, right before a decision: a page read since the last write to it will do. */
-export async function readServiceUsersList(session: MoodleSession, serviceId: number, step: string): Promise<AuthorisedUser[]> {
-  return (await readUsers(session, serviceId, step, true)).authorised;
+/** `reuse` right before a decision: a page read since the last write to it will do. */
+export async function authorisedUsers(session: MoodleSession, serviceId: number, reuse = false, step = "read authorised users"): Promise<AuthorisedUser[]> {
+  return (await readUsers(session, serviceId, step, reuse)).authorised;
 }
 
 async function changeUser(session: MoodleSession, serviceId: number, userId: number, add: boolean): Promise<void> {

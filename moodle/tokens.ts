@@ -243,7 +243,8 @@ function countSeen(rows: TokenRow[], names: string[]): Record<string, number> {
   return seen;
 }
 
-const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+/** All the tokens a ServiceTokenCount's page showed. */
+export const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /**
  * The tokens on the services named. Usually one page: the unfiltered report (a page read since the
