@@ -34,7 +34,7 @@ function existingMoodle(): ConnectionArgs {
  * (@pulumi/docker, the plugin-zip reader) load only in this mode: about half a second and tens of MB
  * that every run of an existing-Moodle stack would otherwise pay.
  */
-function dockerMoodle(): { connection: ConnectionArgs; options: pulumi.ComponentResourceOptions } {
+function dockerMoodle(): { connection: ConnectionArgs; moodleInstance?: pulumi.Input<string>; options: pulumi.ComponentResourceOptions } {
   const { DockerConfigError, dockerSettingsForStack } = require("./config/docker") as typeof import("./config/docker");
   const { moodleDockerArgs, MoodleDocker } = require("./components/MoodleDocker") as typeof import("./components/MoodleDocker");
   let docker;
@@ -61,15 +61,17 @@ function dockerMoodle(): { connection: ConnectionArgs; options: pulumi.Component
       caCertPem: "",
       requestTimeoutSeconds: settings.moodle.requestTimeoutSeconds,
     },
+    moodleInstance: moodle.instance,
     // The integration starts once Moodle answers with the plugin installed.
     options: moodle.integrationOptions(),
   };
 }
 
-const target = settings.mode === "docker" ? dockerMoodle() : { connection: existingMoodle(), options: {} };
+const target = settings.mode === "docker" ? dockerMoodle() : { connection: existingMoodle(), moodleInstance: undefined, options: {} };
 
 const integration = new PercipioIntegration("percipio", {
   connection: target.connection,
+  moodleInstance: target.moodleInstance,
   serviceShortname: settings.serviceShortname,
   token: settings.token,
   percipio: settings.percipio && { ...settings.percipio, clientSecret: pulumi.secret(settings.percipio.clientSecret) },

@@ -178,6 +178,11 @@ export class MoodleDocker extends pulumi.ComponentResource {
      * image, after mod_percipio is installed). In previews it resolves without waiting.
      */
     public readonly ready: pulumi.Output<string>;
+    /**
+     * Which Moodle server answers at `url`: the Moodle container's id. Unknown in a preview where this
+     * update creates or replaces the container, so the integration leaves its Moodle checks to the update.
+     */
+    public readonly instance: pulumi.Output<string>;
     public readonly network: docker.Network;
     public readonly databaseVolume: docker.Volume;
     public readonly dataVolume: docker.Volume;
@@ -327,6 +332,7 @@ export class MoodleDocker extends pulumi.ComponentResource {
         );
 
         this.url = pulumi.output(args.siteUrl);
+        this.instance = this.moodleContainer.id;
         this.adminUser = pulumi.output(args.adminUser);
         this.adminPassword = pulumi.secret(args.adminPassword);
 

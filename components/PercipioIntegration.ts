@@ -10,6 +10,12 @@ import { handoffDocument, nextStepsText } from "./handoff";
 
 export interface PercipioIntegrationArgs {
   connection: ConnectionArgs;
+  /**
+   * When this stack runs Moodle itself: which server answers (Docker mode: the container id). Unknown in
+   * a preview of an update that creates or replaces it, and then the Moodle checks wait for the update
+   * pass; a new value (a replaced server) makes them run again.
+   */
+  moodleInstance?: pulumi.Input<string>;
   serviceShortname: pulumi.Input<string>;
   token: TokenSettings;
   /** Absent until Skillsoft has sent the credentials: then only the web-service part is done. */
@@ -39,12 +45,18 @@ export class PercipioIntegration extends pulumi.ComponentResource {
     super("moodle-percipio:index:PercipioIntegration", name, {}, opts);
     const child = { parent: this };
     const connection = args.connection;
+    if (args.moodleInstance !== undefined) this.sayWhenMoodleIsNew(args.moodleInstance);
 
     const webServices = new WebServices(
       "web-services",
       {
         ...connection,
-        preflight: { serviceShortname: args.serviceShortname, tokenUser: args.token.user, percipioSettings: args.percipio !== undefined },
+        preflight: {
+          serviceShortname: args.serviceShortname,
+          tokenUser: args.token.user,
+          percipioSettings: args.percipio !== undefined,
+          ...(args.moodleInstance === undefined ? {} : { moodleInstance: args.moodleInstance }),
+        },
       },
       child,
     );
@@ -102,6 +114,21 @@ export class PercipioIntegration extends pulumi.ComponentResource {
       handoff: this.handoff,
       tokenIssuedAt: this.tokenIssuedAt,
       nextSteps: this.nextSteps,
+    });
+  }
+
+  /** A preview cannot reach a Moodle this same update creates: say once why its checks are not shown. */
+  private sayWhenMoodleIsNew(instance: pulumi.Input<string>): void {
+    if (!pulumi.runtime.isDryRun()) return;
+    // `isKnown` is what the SDK itself tests before running an apply; an unknown id is a server still to be created.
+    const known = (pulumi.output(instance) as unknown as { isKnown: Promise<boolean> }).isKnown;
+    void known.then((isKnown) => {
+      if (!isKnown) {
+        void pulumi.log.info(
+          "Moodle is created (or replaced) by this update: its checks (login, service, token user) run during the update, as soon as it answers, before anything is written",
+          this,
+        );
+      }
     });
   }
 }

@@ -4,7 +4,13 @@ import { forwardingProvider } from "./shim";
 
 export interface WebServicesArgs extends ConnectionArgs {
   /** What the later steps need from the site, checked before anything is written (see preflight.ts). */
-  preflight?: pulumi.Input<{ serviceShortname: pulumi.Input<string>; tokenUser: pulumi.Input<string>; percipioSettings: boolean }>;
+  preflight?: pulumi.Input<{
+    serviceShortname: pulumi.Input<string>;
+    tokenUser: pulumi.Input<string>;
+    percipioSettings: boolean;
+    /** A Moodle this stack runs (see PercipioIntegrationArgs.moodleInstance). */
+    moodleInstance?: pulumi.Input<string>;
+  }>;
 }
 
 /** `enablewebservices` switched on (Site administration > General > Advanced features). */

@@ -11,8 +11,9 @@ const INPUT_KEYS = [...CONNECTION_KEYS, "enabled", "preflight"];
 
 /**
  * Whether the whole plan's preconditions must be checked now: on the first run, and whenever what
- * they depend on changed. A no-op run reads nothing more. Skipped while inputs are unknown (a
- * preview of a stack whose Moodle does not exist yet).
+ * they depend on changed (a replaced Docker Moodle changes `preflight.moodleInstance`). A no-op run
+ * reads nothing more. Skipped while inputs are unknown: a preview of a stack whose Moodle this same
+ * update creates or replaces, which must not be asked anything before it runs.
  */
 function needsPreflight(olds: Record<string, unknown>, news: Record<string, unknown>): boolean {
   if (!news.preflight || isUnknown(news)) return false;

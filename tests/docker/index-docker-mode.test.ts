@@ -60,6 +60,11 @@ describe("moodle:mode=docker", () => {
     }
   });
 
+  it("lets the web-services step check the running Moodle in a preview (the container exists: its id is known)", () => {
+    const [webServices] = byType(":WebServices");
+    expect(webServices.inputs.preflight).toMatchObject({ serviceShortname: "Percipio-API", moodleInstance: "moodle-moodle-id" });
+  });
+
   it("leaves the Percipio settings out until credentials are configured (phase 1)", () => {
     expect(byType("PercipioSettings")).toHaveLength(0);
   });
