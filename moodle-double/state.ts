@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { settingDefaults } from "./settings-defs";
 import { MoodleDoubleVersion, VERSIONS } from "./versions";
+import type { CapPermission } from "./capabilities";
 
 export interface DoubleUser {
   id: number;
@@ -18,6 +19,24 @@ export interface DoubleUser {
   forcePasswordChange?: boolean;
   /** The profile's preferred language (user->lang); absent or "" = none, the site default applies. */
   lang?: string;
+  /** user.confirmed; absent = confirmed (1). A token of an unconfirmed user is refused (wsaccessuserunconfirmed). */
+  confirmed?: boolean;
+  /**
+   * user.deleted: the row kept with deleted = 1. A real delete_user() also deletes the user's tokens
+   * (lib/moodlelib.php:3692); set this alone to model a row flagged by SQL (wsaccessuserdeleted).
+   */
+  deleted?: boolean;
+  /**
+   * Role assignments (role_assignments): a role shortname (a standard role such as "editingteacher",
+   * or a custom one defined in state.roleCapabilities) and its context, "system" when absent; any other
+   * label (e.g. "course:2") is a context below the system one. See moodle-double/capabilities.ts.
+   */
+  roleAssignments?: DoubleRoleAssignment[];
+}
+
+export interface DoubleRoleAssignment {
+  role: string;
+  context?: string;
 }
 
 export interface DoubleService {
@@ -93,6 +112,13 @@ export interface DoubleState {
   reportFilters?: Record<string, Record<string, unknown>>;
   /** How the token report orders equal valid-until dates: "id" (default, as recorded) or "unstable" (see tokenReport.ts). */
   tokenReportTies?: "id" | "unstable";
+  /**
+   * Role definitions in the system context changed from a fresh site, role shortname -> capability ->
+   * "allow" | "prevent" | "prohibit" | "inherit" (inherit removes an archetype default). A shortname that
+   * is not a standard role defines a custom role. E.g. { user: { "webservice/rest:use": "allow" } } lets
+   * every authenticated user use REST (moodle-double/capabilities.ts).
+   */
+  roleCapabilities?: Record<string, Record<string, CapPermission>>;
 }
 
 export const PERCIPIO_FUNCTIONS = ["percipio_asset_import", "percipio_progress_tracking", "percipio_image_upload"];

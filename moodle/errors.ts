@@ -21,6 +21,12 @@ export class MoodleError extends Error {
 /** Wrong username or password (Moodle: "Invalid login, please try again"). */
 export class MoodleLoginError extends MoodleError {}
 
+/** Moodle locked the account after too many failed logins: even the right password is refused until it is unlocked. */
+export class MoodleAccountLockedError extends MoodleLoginError {}
+
+/** The second factor (tool_mfa) could not be passed: its message says what the user must change. */
+export class MoodleMfaError extends MoodleLoginError {}
+
 /** Login worked but Moodle forces a page first (change password, MFA, policy, SSO redirect). */
 export class MoodleForcedPageError extends MoodleError {
   readonly page: string;

@@ -12,8 +12,10 @@ import {
 } from "./errors";
 import { registerSecret } from "./redact";
 import { parseErrorPage, parseMCfg } from "./parsers/common";
-import { parseLoginPage } from "./parsers/login";
 import { parseVersion } from "./parsers/version";
+import { LOGIN_PATH, submitPassword } from "./login";
+import { AUTOMATABLE_FACTORS, answerTotp, isMfaPage } from "./mfa";
+import type { CodeLedger } from "./codeLedger";
 
 export interface SessionState extends SessionInfo {
   /**
@@ -67,7 +69,6 @@ export interface Page {
   response: HttpResponse;
 }
 
-const LOGIN_PATH = "/login/index.php";
 /** Where Moodle sends an admin after login (core_login_get_return_url without a wantsurl). */
 const DASHBOARD_PATH = "/my/";
 
@@ -109,11 +110,19 @@ export function forcedPageFor(sitePath: string): string | undefined {
   return FORCED_SCRIPTS.get(p) ?? [...FORCED_FOLDERS].find(([folder]) => p.startsWith(folder))?.[1];
 }
 
-/** Whether a response starts a new Moodle session (Set-Cookie MoodleSession…=). A refused password does not. */
-function replacesSession(res: HttpResponse): boolean {
-  const set = res.headers["set-cookie"];
-  // Stryker disable next-line ArrayDeclaration: no header means no cookie; a made-up one cannot match the MoodleSession pattern either.
-  return (Array.isArray(set) ? set : set ? [set] : []).some((c) => /^MoodleSession[^=]*=/.test(c));
+/** The error for a forced page: what it is, and for the MFA page what the stack config can do about it. */
+function forcedPageError(step: string, path: string, target: string, forced: string, when: "after login" | ""): MoodleForcedPageError {
+  const lead = when ? `${when} ` : "";
+  if (isMfaPage(target)) {
+    return new MoodleForcedPageError(
+      step,
+      path,
+      forced,
+      `${lead}Moodle asks the admin for a second factor (multi-factor authentication, ${stripQuery(target)}), and no moodle:adminTotpSecret is set; ` +
+        `${AUTOMATABLE_FACTORS}`,
+    );
+  }
+  return new MoodleForcedPageError(step, path, forced, `${lead}Moodle sends the admin to "${forced}" at ${stripQuery(target)}; finish that in a browser first`);
 }
 
 export class MoodleSession {
@@ -141,10 +150,13 @@ export class MoodleSession {
 
   constructor(
     readonly http: MoodleHttp,
-    private readonly conn: Pick<MoodleConnection, "username" | "password">,
+    private readonly conn: Pick<MoodleConnection, "username" | "password" | "totpKey">,
     private readonly log: (msg: string) => void = () => undefined,
+    /** The TOTP steps this machine spent (moodle/codeLedger.ts); asked for only when a key is set. */
+    private readonly codeLedger?: () => CodeLedger,
   ) {
     registerSecret(conn.password);
+    registerSecret(conn.totpKey);
   }
 
   get username(): string {
@@ -290,7 +302,7 @@ export class MoodleSession {
         }
         if (stripQuery(target) === LOGIN_PATH) return { kind: "expired", why: "Moodle redirected to the login page (session expired)" };
         const forced = forcedPageFor(target);
-        if (forced) throw new MoodleForcedPageError(req.step, path, forced, `Moodle sends the admin to "${forced}" at ${stripQuery(target)}; finish that in a browser first`);
+        if (forced) throw forcedPageError(req.step, path, target, forced, "");
         if (!follow) return { kind: "page", page: { status: res.status, body: res.body, path, location: target, response: res } };
         if (hop >= MAX_HOPS) throw new MoodleError(req.step, path, "too many redirects");
         path = target;
@@ -344,58 +356,23 @@ export class MoodleSession {
   }
 
   private async loginOnce(): Promise<SessionState> {
-    const step = "log in";
-    this.http.resetCookies();
-    const form = await this.http.request({ step, method: "GET", path: LOGIN_PATH });
-    if (form.status >= 300 && form.status < 400 && form.location) {
-      const target = this.http.sitePath(form.location);
-      throw new MoodleForcedPageError(
-        step,
-        LOGIN_PATH,
-        "login redirect",
-        `the login page redirects to ${target === undefined ? new URL(form.location).host : stripQuery(target)} (single sign-on or an alternate login URL); this client needs Moodle's manual login form`,
-      );
-    }
-    const page = parseLoginPage(form.body);
-    if (form.status !== 200 || !page.hasLoginForm || !page.logintoken) {
-      throw new MoodleError(step, LOGIN_PATH, `no login form (HTTP ${form.status}); is ${this.http.base.origin}${this.http.base.pathname} a Moodle site?`);
-    }
-    const post = await this.http.request({
-      step,
-      method: "POST",
-      path: LOGIN_PATH,
-      form: { anchor: "", logintoken: page.logintoken, username: this.conn.username, password: this.conn.password },
-      idempotent: false,
-    });
-    const target = post.location ? this.http.sitePath(post.location) : undefined;
-    // Stryker disable next-line StringLiteral: a redirect without a Location has no target, and no fallback text names a testsession.
-    const testsession = post.status >= 300 && post.status < 400 ? /[?&]testsession=(\d+)/.exec(target ?? "") : null;
-    if (testsession) {
-      // Moodle redirects a successful login to testsession=<user id> and a refused one back to the login
-      // page (loginredirect=1): the Location alone is the outcome. The testsession hop and the dashboard
-      // are not read; the first page the caller reads carries the sesskey and the release (land()), and
-      // shows a login redirect there when the cookie did not stick.
-      this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${testsession[1]})`);
-      return { userId: Number(testsession[1]) };
-    }
-    if (target?.includes("loginredirect=1") && replacesSession(post)) {
-      // Moodle starts a new session (session_regenerate_id) when the cookie's session is gone, and then
-      // refuses the logintoken before looking at the password: not a failed attempt, and worth one retry.
-      throw new MoodleSessionError(step, LOGIN_PATH, "the login form's session ended before the form was sent (Moodle restarted, or cookies are not kept?)");
-    }
-    if (target?.includes("loginredirect=1") || (post.status === 200 && parseLoginPage(post.body).errorMessage)) {
-      let message = parseLoginPage(post.body).errorMessage;
-      if (!message && target) {
-        const next = await this.http.request({ step, method: "GET", path: target });
-        message = parseLoginPage(next.body).errorMessage;
-      }
-      throw new MoodleLoginError(step, LOGIN_PATH, `Moodle said "${message ?? "Invalid login"}" for user "${this.conn.username}" (check moodle:adminUser / moodle:adminPassword)`);
-    }
-    if (target !== undefined) {
-      const forced = forcedPageFor(target);
-      if (forced) throw new MoodleForcedPageError(step, LOGIN_PATH, forced, `after login Moodle sends the admin to "${forced}"; finish that in a browser first`);
-    }
-    throw new MoodleError(step, LOGIN_PATH, `unexpected answer HTTP ${post.status}${target ? ` redirecting to ${stripQuery(target)}` : ""}`);
+    const { userId } = await submitPassword(this.http, this.conn, forcedPageFor);
+    if (this.conn.totpKey) await this.secondFactor(userId);
+    // The testsession hop and the dashboard are not read: the first page the caller reads carries the
+    // sesskey and the release (land()), and shows a login redirect there when the cookie did not stick.
+    this.log(`logged in to ${this.http.base.host} as ${this.conn.username} (user id ${userId})`);
+    return { userId };
+  }
+
+  /**
+   * With a TOTP key configured: Moodle shows its MFA page on the first page after the password, which
+   * is the login's own testsession hop (one request); the MFA page is answered there.
+   */
+  private async secondFactor(userId: number): Promise<void> {
+    const hop = await this.http.request({ step: "log in", method: "GET", path: `${LOGIN_PATH}?testsession=${userId}` });
+    const target = hop.location ? this.http.sitePath(hop.location) : undefined;
+    if (target === undefined || !isMfaPage(target)) return;
+    await answerTotp(this.http, { key: this.conn.totpKey!, ledger: this.codeLedger!(), log: this.log });
   }
 
   /** Reads a landing page (following redirects), refusing forced pages. */
@@ -404,7 +381,7 @@ export class MoodleSession {
     let path = first;
     for (let hop = 0; hop < MAX_HOPS; hop++) {
       const forced = forcedPageFor(path);
-      if (forced) throw new MoodleForcedPageError(step, path, forced, `after login Moodle sends the admin to "${forced}"; finish that in a browser first`);
+      if (forced) throw forcedPageError(step, path, path, forced, "after login");
       const res = await this.http.request({ step, method: "GET", path });
       if (res.status >= 300 && res.status < 400 && res.location) {
         const next = this.http.sitePath(res.location);

@@ -5,6 +5,11 @@ export interface MoodleConnection {
   url: string;
   username: string;
   password: string;
+  /**
+   * The Base32 key of the admin's authenticator-app factor (tool_mfa's TOTP), when Moodle asks this
+   * admin for a second factor; the client answers it (moodle/mfa.ts).
+   */
+  totpKey?: string;
   /** Plain http is refused unless this is true (loopback test sites, the local double). */
   allowHttp?: boolean;
   /** PEM text of an extra CA to trust (TLS verification itself is never switched off). */

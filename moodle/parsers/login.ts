@@ -6,6 +6,8 @@ export interface LoginPage {
   /** "Invalid login, please try again" after a failed attempt. 5.0 puts the id on the alert div, 4.5 on a hidden link with the same text. */
   errorMessage?: string;
   hasLoginForm: boolean;
+  /** The page offers single sign-on buttons (loginform.mustache's identity providers): SSO accounts exist. */
+  offersSingleSignOn: boolean;
 }
 
 export function parseLoginPage(html: string): LoginPage {
@@ -17,5 +19,6 @@ export function parseLoginPage(html: string): LoginPage {
     hasLoginForm: form.length > 0 && form.find('input[name="username"]').length > 0,
     logintoken: token || undefined,
     errorMessage: err.length ? clean(err.text()) || undefined : undefined,
+    offersSingleSignOn: $(".login-identityprovider-btn").length > 0,
   };
 }

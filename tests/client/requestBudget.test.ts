@@ -4,6 +4,7 @@
 // Each operation runs on a fresh client (its own login) from the same starting state: on the double a reset
 // site; on a real site web services off, REST off, the Percipio service enabled and an empty client ID,
 // put so before each count (by a client that is not counted) and given back as found at the end.
+import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import { MoodleClient } from "../../moodle/client";
 import { doubleRequests, MoodleTarget, REAL_TARGET, recordRequests, startMoodleTarget } from "../support/moodleTarget";
 
@@ -87,7 +88,7 @@ describe(`HTTP request budget per operation against ${REAL_TARGET ? "a real Mood
 
   test("login is the form and the POST (its redirect says success); the first page read gives the sesskey and answers the version check", async () => {
     const log = await count((c) => c.webServicesEnabled());
-    expect(log).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
+    expect(log).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
   });
 
   test("a write before any page read reads the dashboard once for the sesskey", async () => {
@@ -99,7 +100,7 @@ describe(`HTTP request budget per operation against ${REAL_TARGET ? "a real Mood
       await c.deleteToken(absent + 1);
     });
     expect(log).toEqual([
-      "GET /login/index.php",
+      `GET ${MANUAL_LOGIN_PATH}`,
       "POST /login/index.php",
       "GET /my/",
       "POST /admin/webservice/tokens.php",

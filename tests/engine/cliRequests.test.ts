@@ -2,6 +2,7 @@
 // --yes` runs a preview pass and then the update pass, each with fresh provider processes. The
 // preflight (login and its reads) runs in the preview pass; the update pass takes its receipt
 // instead of reading everything again. Requests are counted by the Moodle double.
+import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,7 +13,7 @@ import { projectStack, TestStack } from "../support/engine";
 jest.setTimeout(600_000);
 
 const SERVICES_LIST = "GET /admin/settings.php?section=externalservices";
-const LOGIN_PAGE = "GET /login/index.php";
+const LOGIN_PAGE = `GET ${MANUAL_LOGIN_PATH}`;
 const PHASE_2 = {
   "moodle:percipioClientId": { value: "abc_DEF-123" },
   "moodle:percipioClientSecret": { value: "s3cr3t_VALUE-1", secret: true },

@@ -33,7 +33,7 @@ function standInMoodle(edit: (path: string, body: string) => string | { status: 
   jest.spyOn(MoodleHttp.prototype, "request").mockImplementation(async function (this: MoodleHttp, req: HttpRequest): Promise<HttpResponse> {
     const url = this.absolute(req.path);
     const answer = (status: number, body: string, location?: string): HttpResponse => ({ status, headers: {}, body, url, location });
-    if (req.path === "/login/index.php") {
+    if (req.path.split("?")[0] === "/login/index.php") {
       return req.method === "GET" ? answer(200, page("5.0", "a1-login-get.html")) : answer(303, "", this.absolute("/login/index.php?testsession=2"));
     }
     requests.push(`${req.method} ${req.path}`);

@@ -315,7 +315,13 @@ describe("common helpers", () => {
 describe("login, protocols, services, version", () => {
   test("a login page without the username field is not a login form; an empty error box is no error", () => {
     const p = parseLoginPage('<form id="login"><input name="logintoken" value=""></form><div id="loginerrormessage"> </div>');
-    expect(p).toEqual({ hasLoginForm: false, logintoken: undefined, errorMessage: undefined });
+    expect(p).toEqual({ hasLoginForm: false, logintoken: undefined, errorMessage: undefined, offersSingleSignOn: false });
+  });
+
+  test("a login page with identity-provider buttons (loginform.mustache) offers single sign-on", () => {
+    const form = '<form id="login"><input name="username"><input name="logintoken" value="t"></form>';
+    expect(parseLoginPage(`${form}<a class="btn login-identityprovider-btn w-100" href="/auth/oauth2/login.php?id=1">SSO</a>`).offersSingleSignOn).toBe(true);
+    expect(parseLoginPage(form).offersSingleSignOn).toBe(false);
   });
 
   test("protocol rows without a toggle link are skipped; the action decides on or off", () => {

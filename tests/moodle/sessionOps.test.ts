@@ -4,7 +4,9 @@
 // request gets the next answer, and every request is recorded.
 import { MoodleHttp, type HttpRequest, type HttpResponse } from "../../moodle/http";
 import { MoodleSession, PAGE_MEMO_MS, affects, forcedPageFor } from "../../moodle/session";
+import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import {
+  MoodleAccountLockedError,
   MoodleError,
   MoodleForcedPageError,
   MoodleLoginError,
@@ -122,7 +124,7 @@ describe("logging in", () => {
   test("one form read and one POST with the form's logintoken; the redirect names the user, nothing else is read", async () => {
     const t = scripted(login(7));
     await expect(t.s.ensure()).resolves.toEqual({ userId: 7 });
-    expect(t.paths()).toEqual(["GET /login/index.php", "POST /login/index.php"]);
+    expect(t.paths()).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php"]);
     expect(t.sent[1].form).toEqual({ anchor: "", logintoken: LOGINTOKEN, username: "admin", password: PASSWORD });
     // A lost answer to the login POST must not be replayed blindly by the HTTP layer (the login is redone from the form).
     expect(t.sent[1].idempotent).toBe(false);
@@ -139,7 +141,7 @@ describe("logging in", () => {
     const t = scripted(login());
     const [a, b] = await Promise.all([t.s.ensure(), t.s.ensure()]);
     expect(a).toBe(b);
-    expect(t.paths()).toEqual(["GET /login/index.php", "POST /login/index.php"]);
+    expect(t.paths()).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php"]);
   });
 
   test("a refused password (no new session, back to the login page) is a login error with Moodle's words, and is never tried again", async () => {
@@ -147,14 +149,21 @@ describe("logging in", () => {
     const err = await t.s.ensure().catch((e) => e);
     expect(err).toBeInstanceOf(MoodleLoginError);
     expect(err.message).toContain('Moodle said "Invalid login, please try again" for user "admin"');
-    expect(t.paths()).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /login/index.php?loginredirect=1"]);
+    expect(t.paths()).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /login/index.php?loginredirect=1"]);
     await expect(t.s.request({ step: "read", path: "/admin/search.php" })).rejects.toBe(err);
     expect(t.sent).toHaveLength(3);
   });
 
-  test("a refused password shown on the POST's own answer is read from it", async () => {
+  test("a login page answered at once with Moodle's message (no redirect) is a locked account: reported as locked, never tried again", async () => {
+    // Moodle redirects every refused password; only AUTH_LOGIN_LOCKOUT renders the login page in the POST's own answer.
     const t = scripted([ok(LOGIN_FORM), ok(LOGIN_REFUSED)]);
-    await expect(t.s.ensure()).rejects.toThrow(/Moodle said "Invalid login, please try again"/);
+    const err = await t.s.ensure().catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleAccountLockedError);
+    expect(err).toBeInstanceOf(MoodleLoginError);
+    expect(err.message).toMatch(/with "Invalid login, please try again": the account is locked/);
+    expect(err.message).toMatch(/Unlock account/);
+    expect(err.message).not.toContain("check moodle:adminUser");
+    await expect(t.s.ensure()).rejects.toBe(err);
     expect(t.sent).toHaveLength(2);
   });
 
@@ -166,7 +175,7 @@ describe("logging in", () => {
     async (_what, cookie) => {
       const t = scripted([ok(LOGIN_FORM), to("/moodle/login/index.php?loginredirect=1", { "set-cookie": cookie }), ...login()]);
       await expect(t.s.ensure()).resolves.toEqual({ userId: 2 });
-      expect(t.paths()).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /login/index.php", "POST /login/index.php"]);
+      expect(t.paths()).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", `GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php"]);
       expect(t.cookieResets()).toBe(2);
       expect(t.logs[0]).toMatch(/^log in: the login form's session ended before the form was sent .*; starting the login again$/);
     },
@@ -246,11 +255,13 @@ describe("logging in", () => {
     expect(err.message).toContain("unexpected answer HTTP 500");
   });
 
-  test("a login page that redirects (single sign-on) names where it goes", async () => {
+  test("the login form is asked for past single sign-on (Moodle's bypasses), and a page that still redirects names where it goes and what was tried", async () => {
     const local = scripted([to("/moodle/auth/saml2/login.php?wants=x")]);
     const err = await local.s.ensure().catch((e) => e);
+    expect(local.paths()).toEqual(["GET /login/index.php?loginredirect=0&saml=off&noredirect=1"]);
     expect(err).toBeInstanceOf(MoodleForcedPageError);
-    expect(err.message).toContain("the login page redirects to /auth/saml2/login.php (single sign-on");
+    expect(err.message).toContain("the login page redirects to /auth/saml2/login.php even with Moodle's own ways to show the manual login form");
+    expect(err.message).toMatch(/loginredirect=0 .*saml=off .*noredirect=1/);
     const away = scripted([to("https://idp.example.com/sso")]);
     await expect(away.s.ensure()).rejects.toThrow("the login page redirects to idp.example.com");
   });
@@ -328,7 +339,7 @@ describe("the first page after login", () => {
   test("a write first reads the dashboard for the sesskey and sends it", async () => {
     const t = scripted([...login(), ok(DASHBOARD), to("/moodle/admin/search.php")]);
     const res = await t.s.request({ step: "save", method: "POST", path: "/admin/settings.php", form: (sesskey) => ({ sesskey }) });
-    expect(t.paths()).toEqual(["GET /login/index.php", "POST /login/index.php", "GET /my/", "POST /admin/settings.php"]);
+    expect(t.paths()).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /my/", "POST /admin/settings.php"]);
     expect(t.sent[3].form).toEqual({ sesskey: sesskeyOf(DASHBOARD) });
     // A POST's redirect is its answer: not followed.
     expect(res).toMatchObject({ status: 303, path: "/admin/settings.php", location: "/admin/search.php" });
@@ -461,7 +472,7 @@ describe("reading and writing admin pages", () => {
     const p = await t.s.request({ step: "read settings", path: "/admin/a.php" });
     expect(p.body).toBe(ADMIN_INDEX);
     // A plain read needs no sesskey: no dashboard read after the re-login; the read itself lands the session.
-    expect(t.paths().slice(3)).toEqual(["GET /admin/a.php", "GET /login/index.php", "POST /login/index.php", "GET /admin/a.php"]);
+    expect(t.paths().slice(3)).toEqual(["GET /admin/a.php", `GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /admin/a.php"]);
     expect(t.s.peek()?.sesskey).toBe(sesskeyOf(ADMIN_INDEX));
     expect(t.logs).toContain("read settings: Moodle redirected to the login page (session expired); logging in again");
   });
@@ -474,7 +485,7 @@ describe("reading and writing admin pages", () => {
     const form = (sesskey: string) => ({ sesskey, name: "x" });
     const p = await t.s.request({ step: "save", method: "POST", path: "/admin/settings.php", form });
     expect(p.status).toBe(303);
-    expect(t.paths().slice(2)).toEqual(["GET /my/", "POST /admin/settings.php", "GET /login/index.php", "POST /login/index.php", "GET /my/", "POST /admin/settings.php"]);
+    expect(t.paths().slice(2)).toEqual(["GET /my/", "POST /admin/settings.php", `GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /my/", "POST /admin/settings.php"]);
     expect(t.sent[3].form).toEqual({ sesskey: sesskeyOf(DASHBOARD), name: "x" });
     expect(t.sent[7].form).toEqual({ sesskey: sesskeyOf(ADMIN_INDEX), name: "x" });
     expect(t.logs.join("\n")).toMatch(new RegExp(`save: Moodle said ".+"; logging in again`));
@@ -671,6 +682,6 @@ describe("remembered pages", () => {
     await t.s.request({ step: "read", path: READ.path });
     await t.s.forceRelogin();
     await t.s.request(READ);
-    expect(t.paths().slice(3)).toEqual(["GET /login/index.php", "POST /login/index.php", `GET ${READ.path}`]);
+    expect(t.paths().slice(3)).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", `GET ${READ.path}`]);
   });
 });
