@@ -2,9 +2,10 @@
 import type { DoubleState, StateStore } from "./state";
 import type { SessionStore } from "./sessions";
 import type { Concurrency, FaultSpec, FaultStore, RequestLog, RequestLogEntry } from "./faults";
+import type { Clock } from "./clock";
 
 export interface DoubleControl {
-  /** Fresh site state; also drops sessions, faults and the request log. */
+  /** Fresh site state; also drops sessions, faults and the request log, and lets the clock run again. */
   reset(): void;
   /** Deep copy of the current state document. */
   state(): DoubleState;
@@ -20,15 +21,23 @@ export interface DoubleControl {
   concurrency(): Concurrency;
   /** Every session ends: the next admin request is redirected to the login page. */
   expireSessions(): void;
+  /**
+   * Stop the double's clock at `unixSeconds` (null = the machine's clock again). It times TOTP codes,
+   * emailed MFA codes and the login lockout (moodle-double/clock.ts); sessions and tokens keep real time.
+   */
+  setClock(unixSeconds: number | null): void;
+  /** The double's time now, in Unix seconds. */
+  clock(): number;
 }
 
-export function makeControl(store: StateStore, sessions: SessionStore, faults: FaultStore, log: RequestLog): DoubleControl {
+export function makeControl(store: StateStore, sessions: SessionStore, faults: FaultStore, log: RequestLog, clock: Clock): DoubleControl {
   return {
     reset() {
       store.reset();
       sessions.expireAll();
       faults.clear();
       log.clear();
+      clock.set(undefined);
     },
     state: () => store.snapshot(),
     patchState: (partial) => store.patch(partial),
@@ -39,5 +48,7 @@ export function makeControl(store: StateStore, sessions: SessionStore, faults: F
     clearRequests: () => log.clear(),
     concurrency: () => log.concurrency(),
     expireSessions: () => sessions.expireAll(),
+    setClock: (t) => clock.set(t ?? undefined),
+    clock: () => clock.now(),
   };
 }

@@ -7,11 +7,12 @@ import { SessionStore } from "./sessions";
 import { FaultStore, RequestLog } from "./faults";
 import { DoubleControl, makeControl } from "./control";
 import { createApp } from "./server";
+import { Clock } from "./clock";
 import type { MoodleDoubleVersion } from "./versions";
 
 export type { DoubleControl } from "./control";
 export type { FaultSpec, FaultKind, RequestLogEntry } from "./faults";
-export type { DoubleState, DoubleUser, DoubleService, DoubleToken, DoubleServiceUser } from "./state";
+export type { DoubleState, DoubleUser, DoubleService, DoubleToken, DoubleServiceUser, DoubleUserMfa, DoubleUserLockout, DoubleMail } from "./state";
 export type { MoodleDoubleVersion } from "./versions";
 
 export interface MoodleDoubleOptions {
@@ -50,9 +51,10 @@ export async function startMoodleDouble(options: MoodleDoubleOptions = {}): Prom
   const sessions = new SessionStore((options.sessionTimeoutSeconds ?? 28800) * 1000);
   const faults = new FaultStore();
   const log = new RequestLog();
-  const control = makeControl(store, sessions, faults, log);
+  const clock = new Clock();
+  const control = makeControl(store, sessions, faults, log, clock);
   let base = "";
-  const app = createApp({ base: () => base, store, sessions, faults, log, control, controlApi: !!options.control });
+  const app = createApp({ base: () => base, store, sessions, faults, log, control, controlApi: !!options.control, clock });
   const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, app) : http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

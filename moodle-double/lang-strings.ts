@@ -98,6 +98,43 @@ export const STRINGS = {
     soappluginname: "SOAP protocol",
     required: "Required",
     externalservicefunctions: "External service functions",
+    /** admin: the lockout messages of login/index.php and login/unlock_account.php; the users list. */
+    accountlocked: "Your account is locked. An unlock link has been sent via email.",
+    accountunlocked: "Your account is unlocked. You can log in.",
+    lockouterrorunlock: "Invalid account unlock information supplied.",
+    lockoutemailsubject: "Your account on {$a} was locked out",
+    userlist: "Browse list of users",
+    unlockaccount: "Unlock account",
+    /** error: thrown by tool_mfa's gate when no referer was recorded. */
+    redirecterrordetected: "Unsupported redirect detected, script execution terminated",
+    // tool_mfa and its TOTP and email factors ("component/identifier"). English only: the recorded
+    // language packs were taken from pages without MFA, so other languages fall back to these.
+    "tool_mfa/mfa": "Multi-factor authentication",
+    "tool_mfa/verification": "2-step verification",
+    "tool_mfa/verification_desc": "To keep your account safe, we need to check that this is really you.",
+    "tool_mfa/verifyalt": "Try another way to verify:",
+    "tool_mfa/cancellogin": "Cancel login",
+    "tool_mfa/entercode": "Enter code",
+    "tool_mfa/lockoutnotification": "You have {$a} attempts left.",
+    "tool_mfa/locked": "{$a} (Unavailable)",
+    "tool_mfa/error:notenoughfactors": "Unable to authenticate",
+    "tool_mfa/error:reauth":
+      "We couldn't confirm your identity sufficiently to meet the site authentication security policy.<br>This may be due to: <br> 1) Steps being locked - please wait a few minutes and try again.\n     <br> 2) Steps being failed - please double check the details for each step. <br> 3) Steps were skipped - please reload this page or try logging in again.",
+    "tool_mfa/redirecterrordetected": "Unsupported redirect detected, script execution terminated. Redirection error occured between MFA and {$a}.",
+    "factor_totp/logintitle": "Verify it's you by mobile app",
+    "factor_totp/logindesc": "Use the authenticator app in your mobile device to generate a code.",
+    "factor_totp/loginoption": "Use Authenticator application",
+    "factor_totp/loginsubmit": "Continue",
+    "factor_totp/error:wrongverification": "Incorrect verification code.",
+    "factor_totp/error:codealreadyused": "This code has already been used to authenticate. Please wait for a new code to be generated, and try again.",
+    "factor_totp/error:oldcode": "This code is too old. Please verify the time on your authenticator device is correct and try again.\n    Current system time is {$a}.",
+    "factor_totp/error:futurecode": "This code is invalid. Please verify the time on your authenticator device is correct and try again.\n    Current system time is {$a}.",
+    "factor_email/logintitle": "Verify it's you by email",
+    "factor_email/logindesc": "We've just sent a 6-digit code to your email: {$a}",
+    "factor_email/loginoption": "Have a code emailed to you",
+    "factor_email/loginsubmit": "Continue",
+    "factor_email/error:wrongverification": "Wrong code. Try again.",
+    "factor_email/email:subject": "Here's your verification code",
   },
   fr: {
     /** admin.php's savechanges (the settings form's button). */

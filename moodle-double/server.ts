@@ -12,6 +12,9 @@ import { serviceRoutes } from "./routes/services";
 import { tokenRoutes } from "./routes/tokens";
 import { restRoutes } from "./routes/rest";
 import { controlRoutes } from "./routes/control";
+import { mfaGate, mfaRoutes } from "./routes/mfa";
+import { userRoutes } from "./routes/users";
+import type { Clock } from "./clock";
 
 export interface AppParts {
   base(): string;
@@ -21,6 +24,7 @@ export interface AppParts {
   log: RequestLog;
   control: DoubleControl;
   controlApi: boolean;
+  clock: Clock;
 }
 
 export function createApp(p: AppParts): Express {
@@ -30,7 +34,7 @@ export function createApp(p: AppParts): Express {
   app.set("query parser", "simple");
   if (p.controlApi) controlRoutes(app, p.control);
   app.use(p.log.middleware());
-  const d: DoubleContext = { base: p.base, store: p.store, sessions: p.sessions };
+  const d: DoubleContext = { base: p.base, store: p.store, sessions: p.sessions, now: () => p.clock.now() };
   app.use(
     faultMiddleware(
       p.faults,
@@ -42,7 +46,11 @@ export function createApp(p: AppParts): Express {
     ),
   );
   app.use(express.urlencoded({ extended: false, limit: "5mb", parameterLimit: 10000 }));
+  // tool_mfa's after_config hook: before any page, as lib/setup.php runs it.
+  app.use(mfaGate(d));
   loginRoutes(app, d);
+  mfaRoutes(app, d);
+  userRoutes(app, d);
   settingsRoutes(app, d);
   serviceRoutes(app, d);
   tokenRoutes(app, d);

@@ -11,7 +11,10 @@ export function randomString(length: number, alphabet = ALNUM): string {
 }
 
 export interface Flash {
+  /** $SESSION->loginerrormsg: shown (once) by the next login page, or at once by a locked account's POST. */
   loginError?: string;
+  /** $SESSION->logininfomsg ("Your account is unlocked..."), shown once like loginError. */
+  loginInfo?: string;
   /** Admin settings: "Changes saved" on the next page. */
   changesSaved?: boolean;
   /** Token created: shown once on the next GET of tokens.php. */
@@ -30,7 +33,29 @@ export interface Session {
   lang?: string;
   /** $SESSION->forcelang (?forcelang=); wins over every other language. */
   forcelang?: string;
+  /** $SESSION->loginredirect (login/index.php: 0 after ?loginredirect=0, else 1). */
+  loginredirect?: 0 | 1;
+  /** $SESSION->saml / $SESSION->oidc = 0: the manual form was asked for (?saml=off, ?noredirect=1...). */
+  saml?: 0;
+  oidc?: 0;
+  /** tool_mfa's $SESSION keys (moodle-double/mfa.ts). */
+  mfa?: MfaSession;
   flash: Flash;
+}
+
+/** A factor's state kept in $SESSION->factor_<name>; absent = unknown. */
+export type FactorState = "pass" | "neutral" | "locked" | "fail";
+
+export interface MfaSession {
+  /** tool_mfa_authenticated: MFA passed (or was not ready when the session was first seen). */
+  authenticated?: boolean;
+  /** tool_mfa_has_been_redirected: sent to auth.php once, so a pass redirects to wantsurl. */
+  redirected?: boolean;
+  /** factor_<name>. */
+  factors?: Record<string, FactorState>;
+  /** mfa_redir_referer / mfa_redir_count: manager.php's redirect-loop detector. */
+  redirReferer?: string;
+  redirCount?: number;
 }
 
 export const SESSION_COOKIE = "MoodleSession";
@@ -70,7 +95,7 @@ export class SessionStore {
     return s;
   }
 
-  /** Login: new id and new sesskey; $SESSION (wantsurl, lang, forcelang) survives, as in Moodle. */
+  /** Login: new id and new sesskey; $SESSION (wantsurl, lang, forcelang, saml, oidc) survives, as in Moodle. */
   regenerate(old: Session, userId: number): Session {
     this.sessions.delete(old.id);
     const s = this.create();
@@ -78,6 +103,8 @@ export class SessionStore {
     s.wantsurl = old.wantsurl;
     s.lang = old.lang;
     s.forcelang = old.forcelang;
+    s.saml = old.saml;
+    s.oidc = old.oidc;
     return s;
   }
 

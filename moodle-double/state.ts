@@ -32,6 +32,54 @@ export interface DoubleUser {
    * label (e.g. "course:2") is a context below the system one. See moodle-double/capabilities.ts.
    */
   roleAssignments?: DoubleRoleAssignment[];
+  /**
+   * user.auth: "manual" when absent. Only manual accounts log in with a password here; "saml2" and
+   * "oidc" accounts are refused like a wrong password (their plugin's user_login() is false, and it
+   * counts toward the lockout while the plugin is enabled in config.auth), "nologin" like a suspended one.
+   */
+  auth?: string;
+  /** tool_mfa rows of this user (moodle-double/mfa.ts). */
+  mfa?: DoubleUserMfa;
+  /** The login lockout user preferences (lib/authlib.php, moodle-double/auth.ts). */
+  lockout?: DoubleUserLockout;
+}
+
+/** A user's tool_mfa table rows, per factor. */
+export interface DoubleUserMfa {
+  /**
+   * The factor_totp row (setup_user_factor()): `secret` Base32 as Moodle stores it, `lastverified` the
+   * Unix time of the last accepted code (0 = never; it makes the same step's code "already used"),
+   * `lockcounter` failed submissions since the last MFA pass.
+   */
+  totp?: { secret: string; lastverified: number; lockcounter: number; revoked?: boolean };
+  /**
+   * The factor_email rows. Moodle creates the base row itself for every user with a valid email while
+   * factor_email is enabled, so this may stay absent; `revoked` turns the factor off for the user, `code`
+   * is the row of the code last emailed (secret and when it was made).
+   */
+  email?: { lockcounter: number; revoked?: boolean; code?: { secret: string; timecreated: number } };
+}
+
+/** Preferences login_failed_count, login_failed_last, login_lockout, login_lockout_secret, login_lockout_ignored. */
+export interface DoubleUserLockout {
+  failedCount?: number;
+  /** Unix seconds of the last counted failure. */
+  failedLast?: number;
+  /** Unix seconds the account was locked at; absent = not locked. */
+  lockedAt?: number;
+  /** The unlock link's secret, kept after an unlock (the emailed link keeps working). */
+  secret?: string;
+  /** An account that can never be locked out. */
+  ignored?: boolean;
+}
+
+/** An email Moodle would have sent (email_to_user), kept so tests can see who was mailed what. */
+export interface DoubleMail {
+  to: string;
+  subject: string;
+  body: string;
+  /** Unix seconds (the double's clock). */
+  time: number;
 }
 
 export interface DoubleRoleAssignment {
@@ -119,11 +167,27 @@ export interface DoubleState {
    * every authenticated user use REST (moodle-double/capabilities.ts).
    */
   roleCapabilities?: Record<string, Record<string, CapPermission>>;
+  /** Emails sent, oldest first (MFA codes, lockout notices); absent = none yet. */
+  outbox?: DoubleMail[];
 }
 
 export const PERCIPIO_FUNCTIONS = ["percipio_asset_import", "percipio_progress_tracking", "percipio_image_upload"];
 
 export const MOBILE_FUNCTIONS = ["core_webservice_get_site_info", "core_user_get_users_by_field", "core_course_get_courses"];
+
+/** Core login settings of a fresh site: enabled auth plugins, alternate login URL, lockout (off). */
+export const LOGIN_DEFAULTS: Record<string, string> = { auth: "email", alternateloginurl: "", lockoutthreshold: "0", lockoutwindow: "1800", lockoutduration: "1800" };
+
+/**
+ * tool_mfa and the two factors the double models, as a fresh 5.0 site installs them (admin settings
+ * defaults): MFA off, lockout 10, TOTP off with a 15 s window, email on and ordered first (factor_email's
+ * db/install.php sets factor_order=email).
+ */
+export const MFA_DEFAULTS: Record<string, Record<string, string>> = {
+  tool_mfa: { enabled: "0", lockout: "10", factor_order: "email", redir_exclusions: "" },
+  factor_totp: { enabled: "0", weight: "100", window: "15" },
+  factor_email: { enabled: "1", weight: "100", duration: "1800" },
+};
 
 export const DEFAULT_ADMIN_PASSWORD = "Admin-Pass-1!";
 
@@ -137,8 +201,9 @@ export function defaultState(moodleVersion: MoodleDoubleVersion = "5.0", adminPa
     site: { fullname: v.siteFullname, shortname: v.siteShortname, timezone: "Europe/London" },
     // Every served setting at its default; enablewebservices is off and webserviceprotocols unset,
     // as on a fresh site.
-    config: { enablewebservices: "0", lang: "en", ...defaults.config },
-    pluginConfig: { ...defaults.pluginConfig, mod_percipio: { version: "2022022124" } },
+    // auth "email" as lib/db/install.php writes it; login lockout off (admin/settings/security.php).
+    config: { enablewebservices: "0", lang: "en", ...defaults.config, ...LOGIN_DEFAULTS },
+    pluginConfig: { ...defaults.pluginConfig, mod_percipio: { version: "2022022124" }, ...MFA_DEFAULTS },
     users: [
       {
         id: 2,
@@ -186,6 +251,16 @@ export function defaultState(moodleVersion: MoodleDoubleVersion = "5.0", adminPa
 /** A core setting as Moodle sees it ($CFG): a value from config.php wins over the stored one. */
 export function coreConfig(state: DoubleState, name: string): string | undefined {
   return state.forced?.config?.[name] ?? state.config[name];
+}
+
+/** get_config(plugin, name): a value from config.php wins over the stored one; undefined = not set. */
+export function pluginSetting(state: DoubleState, plugin: string, name: string): string | undefined {
+  return state.forced?.pluginConfig?.[plugin]?.[name] ?? state.pluginConfig[plugin]?.[name];
+}
+
+/** email_to_user(): recorded in the outbox (the caller saves the state). */
+export function sendMail(state: DoubleState, mail: DoubleMail): void {
+  (state.outbox ??= []).push(mail);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

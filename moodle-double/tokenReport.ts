@@ -5,6 +5,7 @@
 // set_sorting_preferences). Only the rows of the page asked for are ever built, so a site with tens of
 // thousands of tokens costs a sort, not a rendering of every row.
 import type { DoubleService, DoubleState, DoubleToken, DoubleUser } from "./state";
+import { missingCapabilities } from "./capabilities";
 
 export const REPORT_PAGE_SIZE = 30;
 
@@ -106,6 +107,8 @@ export interface ReportRow {
   user?: DoubleUser;
   creator?: DoubleUser;
   service?: DoubleService;
+  /** The "Missing capabilities" column (capabilities.ts missingCapabilities), in the order Moodle lists them. */
+  missingCaps: string[];
 }
 
 export interface ReportPage {
@@ -153,7 +156,12 @@ export function tokenReportPage(state: DoubleState, viewerId: number, pageIndex:
   keyed.sort((a, b) => a.t.validuntil - b.t.validuntil || a.tie - b.tie);
   const slice = keyed.slice(pageIndex * REPORT_PAGE_SIZE, (pageIndex + 1) * REPORT_PAGE_SIZE);
   return {
-    rows: slice.map(({ t }) => ({ token: t, user: users.get(t.userId), creator: users.get(t.creatorId), service: services.get(t.serviceId) })),
+    // The column's callback runs per row shown, as the report builder formats only the page's rows.
+    rows: slice.map(({ t }) => {
+      const user = users.get(t.userId);
+      const service = services.get(t.serviceId);
+      return { token: t, user, creator: users.get(t.creatorId), service, missingCaps: missingCapabilities(state, user, service) };
+    }),
     total: kept.length,
     values,
     appliedFilters: tests.length,

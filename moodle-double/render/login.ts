@@ -1,7 +1,13 @@
 // Login, logout confirmation, forced password change and dashboard pages.
 import { RenderCtx, bs, esc, page, singleButtonId, t, vinfo } from "./layout";
 
-export function loginPage(ctx: RenderCtx, error?: string): string {
+/** The form's optional parts: the username to prefill, the info box ("Your account is unlocked..."). */
+export interface LoginPageOptions {
+  username?: string;
+  info?: string;
+}
+
+export function loginPage(ctx: RenderCtx, error?: string, opts: LoginPageOptions = {}): string {
   const b = bs(ctx);
   const b4 = vinfo(ctx).bs4;
   const token = ctx.session?.logintoken ?? "";
@@ -10,8 +16,10 @@ export function loginPage(ctx: RenderCtx, error?: string): string {
       ? `\n        <a href="#" id="loginerrormessage" class="sr-only">${esc(error)}</a>\n        <div class="alert alert-danger" role="alert">${esc(error)}</div>`
       : `\n        <div class="alert alert-danger" id="loginerrormessage" role="alert">${esc(error)}</div>`
     : "";
+  // lib/templates/loginform.mustache:120-122.
+  const info = opts.info ? `\n        <div class="alert alert-info" id="logininfomessage" role="status">${esc(opts.info)}</div>` : "";
   const main = `<div class="loginform">
-        <h1 class="login-heading mb-4">${t(ctx, "loginto", esc(ctx.state.site.fullname))}</h1>${err}
+        <h1 class="login-heading mb-4">${t(ctx, "loginto", esc(ctx.state.site.fullname))}</h1>${err}${info}
         <form class="login-form" action="${ctx.base}/login/index.php" method="post" id="login">
             <input id="anchor" type="hidden" name="anchor" value="">
             <script>document.getElementById('anchor').value = location.hash;</script>
@@ -20,7 +28,7 @@ export function loginPage(ctx: RenderCtx, error?: string): string {
                 <label for="username" class="${b.hidden}">
                         ${t(ctx, "username")}
                 </label>
-                <input type="text" name="username" id="username" class="form-control form-control-lg" value="" placeholder="${esc(t(ctx, "username"))}" autocomplete="username">
+                <input type="text" name="username" id="username" class="form-control form-control-lg" value="${esc(opts.username ?? "")}" placeholder="${esc(t(ctx, "username"))}" autocomplete="username">
             </div>
             <div class="login-form-password mb-3">
                 <label for="password" class="${b.hidden}">${t(ctx, "password")}</label>
@@ -46,10 +54,10 @@ export function loginPage(ctx: RenderCtx, error?: string): string {
   return page(ctx, { title: t(ctx, "loginsite"), bodyId: "page-login-index", bodyClass: "format-site path-login pagelayout-login course-1 context-1 notloggedin", main, login: true });
 }
 
-/** Moodle's confirm dialog: a message, a primary POST button to logout.php, and Cancel. */
-function logoutConfirmDialog(ctx: RenderCtx, message: string, button: string, extraHidden = ""): string {
+/** Moodle's confirm dialog: a message, a primary POST button to `action` (logout.php), and Cancel. */
+export function logoutConfirmDialog(ctx: RenderCtx, message: string, button: string, extraHidden = "", action = "/login/logout.php"): string {
   return `<div role="alertdialog" aria-labelledby="modal-header" aria-describedby="modal-body" aria-modal="true" id="notice" class="box py-3 generalbox modal modal-dialog modal-in-page show"><div id="modal-content" class="box py-3 modal-content"><div id="modal-header" class="box py-3 modal-header px-3"><h4 class="h4">${t(ctx, "confirm")}</h4></div><div role="alert" data-aria-autofocus="true" id="modal-body" class="box py-3 modal-body"><p>${message}</p></div><div id="modal-footer" class="box py-3 modal-footer"><div class="buttons"><div class="singlebutton">
-    <form method="post" action="${ctx.base}/login/logout.php" >
+    <form method="post" action="${ctx.base}${action}" >
             <input type="hidden" name="sesskey" value="${ctx.session?.sesskey ?? ""}">${extraHidden}
         <button type="submit" class="btn btn-primary"
             id="single_button${singleButtonId()}"

@@ -1,7 +1,8 @@
 // admin/webservice/tokens.php: Report-builder token list, once-only token display, create form, delete confirmation.
-import type { DoubleService, DoubleToken, DoubleUser } from "../state";
+import { coreConfig, DoubleService, DoubleToken, DoubleUser } from "../state";
 import { REPORT_PAGE_SIZE, ReportPage, ReportRow } from "../tokenReport";
-import { RenderCtx, bs, esc, notification, page, singleButtonId, vinfo, dateIn } from "./layout";
+import { CAPABILITY_NAMES } from "../capabilities";
+import { RenderCtx, bs, esc, langOf, notification, page, singleButtonId, vinfo, dateIn } from "./layout";
 import { TokenWords, dateParts, tokenWords } from "./tokenWords";
 import { buttons, mformId } from "./webservice";
 
@@ -74,6 +75,56 @@ function actionMenu(ctx: RenderCtx, w: TokenWords, n: number, tokenId: number): 
                 </div>
         </div>
 </div>`;
+}
+
+/**
+ * $OUTPUT->help_icon('missingcaps', 'webservice') (lib/templates/help_icon.mustache, core\output\help_icon::
+ * export_for_template; 4.5's Bootstrap 4 spelling as recorded on its service form), trimmed as
+ * render_from_template() trims. The popover holds the formatted help string, escaped, then " " and no docs link.
+ */
+function missingCapsHelpIcon(ctx: RenderCtx): string {
+  const title = "Help with Missing capabilities";
+  const text = esc(
+    '<div class="no-overflow"><p>List of capabilities declared by the service which the user does not have. Some service functionality may not be available without these capabilities.</p>\n</div>',
+  );
+  const icon = `  <i class="icon fa fa-circle-question text-info fa-fw "  title="${title}" role="img" aria-label="${title}"></i>`;
+  return vinfo(ctx).bs4
+    ? `<a class="btn btn-link p-0" role="button"
+    data-container="body" data-toggle="popover"
+    data-placement="right" data-content="${text} "
+    data-html="true" tabindex="0" data-trigger="focus" aria-label="Help">
+${icon}
+</a>`
+    : `<a class="btn btn-link p-0 me-2 icon-no-margin" role="button"
+    data-bs-container="body" data-bs-toggle="popover"
+    data-bs-placement="right" data-bs-content="${text} "
+    data-bs-html="true" tabindex="0" data-bs-trigger="focus" aria-label="Help">
+${icon}
+</a>`;
+}
+
+/**
+ * The "Missing capabilities" cell: '' when nothing is missing (tokens.php:148-150), else
+ * webservice/templates/missing_capabilities.mustache (trimmed) with one <li> per capability holding
+ * get_capability_docs_link() (lib/accesslib.php:2514-2516: the human name linked to
+ * get_docs_url('Capabilities/<name>'), $CFG->docroot/<branch>/<doclang or page language>/…) and the
+ * raw name. Words are English whatever the page's language (the double has no pack's capability names).
+ */
+function missingCapsCell(ctx: RenderCtx, caps: string[]): string {
+  if (caps.length === 0) return "";
+  const configured = coreConfig(ctx.state, "docroot");
+  // get_docs_url(): an empty docroot falls back to http://docs.moodle.org; unset = the setting's default.
+  const docroot = configured === undefined ? "https://docs.moodle.org" : configured === "" ? "http://docs.moodle.org" : configured;
+  const lang = coreConfig(ctx.state, "doclang") || langOf(ctx);
+  const items = caps
+    .map((cap) => {
+      // Not reached: every capability a known function declares is named in CAPABILITY_NAMES.
+      const name = CAPABILITY_NAMES[cap] ?? `${cap} ???`;
+      const link = `<a onclick="this.target='docspopup'" href="${docroot}/${vinfo(ctx).docs}/${lang}/Capabilities/${cap}">${name}</a>`;
+      return `        <li class="mb-1">\n            ${link}\n            <div class="text-muted">${esc(cap)}</div>\n        </li>\n`;
+    })
+    .join("");
+  return `<div class="d-flex missingcaps">\n    <ul class="list-unstyled">\n${items}    </ul>\n    <div>${missingCapsHelpIcon(ctx)}</div>\n</div>`;
 }
 
 function cell(r: number, c: number, content: string): string {
@@ -301,7 +352,7 @@ export function tokensListPage(ctx: RenderCtx, report: ReportPage, reportId: num
         esc(t.validuntil ? w.dateTime(dateParts(t.validuntil, tz)) : w.noExpiry),
         esc(t.lastaccess ? w.dayDateTime(dateParts(t.lastaccess, tz)) : w.never),
         creatorLink,
-        "",
+        missingCapsCell(ctx, row.missingCaps),
         actionMenu(ctx, w, r + 1, t.id),
       ];
       return `<tr class="" id="system-report-table-1_r${r}">${cells.map((c, i) => cell(r, i, c)).join("")}</tr>`.replace(/system-report-table-1_r/g, `system-report-table-${reportId}_r`);

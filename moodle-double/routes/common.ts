@@ -4,12 +4,15 @@ import type { DoubleUser, StateStore } from "../state";
 import { SESSION_COOKIE, Session, SessionStore } from "../sessions";
 import { RenderCtx, errorPage } from "../render/layout";
 import { pageLanguage, setupLanguage, str } from "../lang";
+import { SsoRedirect, samlRedirectBody, ssoRedirect } from "../sso";
 
 export interface DoubleContext {
   /** wwwroot, e.g. http://127.0.0.1:8080 (known once listening). */
   base(): string;
   store: StateStore;
   sessions: SessionStore;
+  /** Unix seconds of the double's clock (moodle-double/clock.ts): MFA codes and the login lockout. */
+  now(): number;
 }
 
 export function cookie(req: Request, name: string): string | undefined {
@@ -141,14 +144,36 @@ export function sesskeyOk(req: Request, s: Session | undefined): boolean {
 }
 
 /**
- * require_login(): the session and its user, or undefined after answering (303 to the login page,
- * or to change_password.php unless `allowForced`).
+ * The SSO plugins' login-page hook for this request (moodle-double/sso.ts); true when it answered with
+ * their redirect. `pre` = require_login()'s pre_loginpage_hook.
+ */
+export function ssoLoginHook(d: DoubleContext, req: Request, res: Response, s: Session, pre: boolean): boolean {
+  const query = req.query as Bag;
+  const r = ssoRedirect(d.store.state, d.base(), s, { method: req.method, param: (n) => param(req, n), query: (n) => last(query?.[n]), url: d.base() + req.originalUrl, remoteIp: req.socket.remoteAddress ?? "" }, pre);
+  if (!r) return false;
+  answerSso(d, res, r);
+  return true;
+}
+
+function answerSso(d: DoubleContext, res: Response, r: SsoRedirect): void {
+  if (r.status === 303) {
+    redirect(d, res, r.location);
+    return;
+  }
+  res.status(302).set({ ...NO_CACHE, "Content-Type": "text/html; charset=utf-8", Location: r.location });
+  res.send(samlRedirectBody(r.location));
+}
+
+/**
+ * require_login(): the session and its user, or undefined after answering (303 to the login page, or to
+ * an SSO plugin's IdP for a visitor who is not logged in, or to change_password.php unless `allowForced`).
  */
 export function requireLogin(d: DoubleContext, req: Request, res: Response, allowForced = false): { s: Session; user: DoubleUser } | undefined {
   const s = session(d, req, res, true)!;
   const user = s.userId > 1 ? userById(d, s.userId) : undefined;
   if (!user || user.suspended) {
     if (req.method === "GET") s.wantsurl = d.base() + req.originalUrl;
+    if (s.userId === 0 && ssoLoginHook(d, req, res, s, true)) return undefined;
     redirect(d, res, "/login/index.php");
     return undefined;
   }

@@ -43,6 +43,24 @@ export function controlRoutes(app: Express, control: DoubleControl): void {
     control.expireSessions();
     res.json({ ok: true });
   });
+  r.get("/clock", (_req, res) => {
+    res.json({ now: control.clock() });
+  });
+  // {"now": <Unix seconds>} stops the double's clock there; {"now": null} (or DELETE) lets it run.
+  r.put("/clock", (req, res) => {
+    try {
+      const now = (req.body as { now?: unknown } | undefined)?.now;
+      if (now !== null && typeof now !== "number") throw new Error("body must be {\"now\": <Unix seconds> | null}");
+      control.setClock(now);
+      res.json({ now: control.clock() });
+    } catch (e) {
+      res.status(400).json({ error: (e as Error).message });
+    }
+  });
+  r.delete("/clock", (_req, res) => {
+    control.setClock(null);
+    res.json({ now: control.clock() });
+  });
   r.use((_req, res) => {
     res.status(404).json({ error: "unknown control endpoint" });
   });

@@ -3,38 +3,112 @@ import { reportFilterAjax } from "./tokens";
 import express from "express";
 import type { Express, Request, Response } from "express";
 import { coreConfig, DoubleState, DoubleToken, DoubleUser } from "../state";
+import { FUNCTION_INFO } from "../functions";
+import { hasSystemCapability } from "../capabilities";
 import { phpJson } from "../render/layout";
 import { DoubleContext, cookie, param } from "./common";
 import { SESSION_COOKIE } from "../sessions";
 
-export const FUNCTION_INFO: Record<string, { description: string; capabilities: string }> = {
-  percipio_asset_import: {
-    description: "Import course from Percipio into Moodle",
-    capabilities:
-      "moodle/category:manage, moodle/course:create, moodle/course:visibility, moodle/course:update, moodle/course:changecategory, moodle/course:changeshortname, moodle/course:changeidnumber, moodle/site:config, enrol/self:config",
-  },
-  percipio_image_upload: { description: "Upload image into Moodle w.r.t a course", capabilities: "" },
-  percipio_progress_tracking: { description: "Import user grades from Percipio into Moodle w.r.t a course", capabilities: "moodle/grade:manage" },
-  core_webservice_get_site_info: { description: "Return some site info / user info / list web service functions", capabilities: "" },
-  core_user_get_users_by_field: { description: "Retrieve users' information for a specified unique field", capabilities: "moodle/user:viewdetails" },
-  core_course_get_courses: { description: "Return course details", capabilities: "moodle/course:view" },
-};
+// Declared in ../functions.ts (the token report needs them too); re-exported for the service pages.
+export { FUNCTION_INFO };
 
+/**
+ * An exception as webservice/rest/locallib.php:174-197 sends it. `message` is getMessage(): the lang
+ * string, with " (<debuginfo>)" appended when $CFG->debugdisplay is on and $CFG->debug === DEBUG_DEVELOPER
+ * at the time the exception was made (lib/classes/exception/moodle_exception.php:80-92). `debuginfo` is
+ * sent only when debugging() is true when the answer is written (see debugging() below).
+ */
 class WsError {
   constructor(
     readonly exception: string,
     readonly errorcode: string,
     readonly message: string,
+    readonly debuginfo?: string,
   ) {}
 }
 
-const invalidToken = () => new WsError("core\\exception\\moodle_exception", "invalidtoken", "Invalid token - token not found");
-const accessException = () => new WsError("webservice_access_exception", "accessexception", "Access control exception");
-const invalidParameter = () => new WsError("core\\exception\\invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected");
-const invalidParam = (name: string) => new WsError("core\\exception\\moodle_exception", "errorinvalidparam", `The param "${name}" is invalid.`);
+const DEBUG_NORMAL = 15; // E_ERROR | E_PARSE | E_WARNING | E_NOTICE (lib/setuplib.php:36)
+const DEBUG_DEVELOPER = 32767; // E_ALL on PHP 8 (lib/setuplib.php:40)
 
+/** PHP's (int) cast of a config string (lib/setup.php:745-746): leading digits, else 0. */
+function phpInt(v: string | undefined): number {
+  const m = /^\s*([+-]?\d+)/.exec(v ?? "");
+  return m ? Number(m[1]) : 0;
+}
+
+/** PHP truthiness of a config string. */
+function phpTruthy(v: string | undefined): boolean {
+  return v !== undefined && v !== "" && v !== "0";
+}
+
+/** The message of an exception made now: with " (debuginfo)" under DEVELOPER debugging shown on screen. */
+function messageWith(st: DoubleState, message: string, debuginfo: string | undefined): string {
+  const developer = phpTruthy(coreConfig(st, "debugdisplay")) && phpInt(coreConfig(st, "debug")) === DEBUG_DEVELOPER;
+  return debuginfo && developer ? `${message} (${debuginfo})` : message;
+}
+
+/**
+ * debugging() at DEBUG_NORMAL (lib/weblib.php:2484-2495): $CFG->debug at least NORMAL (or -1), or the
+ * current user listed in $CFG->debugusers. Until authenticate_user() calls set_user() the script's $USER
+ * is the empty one (id 0), so debugusers only counts from the protocol check on.
+ */
+function debugging(st: DoubleState, currentUserId: number): boolean {
+  const ids = (coreConfig(st, "debugusers") ?? "").split(",").filter((x) => x !== "");
+  // in_array($USER->id, explode(',', …)): PHP 8 loose comparison of an int with each string.
+  const forced = ids.some((x) => (/^\s*[+-]?\d+(\.\d+)?\s*$/.test(x) ? Number(x) === currentUserId : x === String(currentUserId)));
+  if (forced) return true;
+  const level = phpInt(coreConfig(st, "debug"));
+  return level !== 0 && (level === -1 || level >= DEBUG_NORMAL);
+}
+
+const MOODLE_EXCEPTION = "core\\exception\\moodle_exception";
+const invalidToken = () => new WsError(MOODLE_EXCEPTION, "invalidtoken", "Invalid token - token not found");
+const accessException = (st: DoubleState, debuginfo: string) =>
+  new WsError("webservice_access_exception", "accessexception", messageWith(st, "Access control exception", debuginfo), debuginfo);
+const invalidParameter = (st: DoubleState, debuginfo?: string) =>
+  new WsError("core\\exception\\invalid_parameter_exception", "invalidparameter", messageWith(st, "Invalid parameter value detected", debuginfo), debuginfo);
+const invalidParam = (name: string) => new WsError(MOODLE_EXCEPTION, "errorinvalidparam", `The param "${name}" is invalid.`);
+/** moodle_exception('wsaccessuser…', 'webservice', '', $user->username): no debuginfo (lang/en/webservice.php:225-229). */
+const refusedUser = (errorcode: string, state: string, username: string) =>
+  new WsError(MOODLE_EXCEPTION, errorcode, `Refused web service access for ${state} username: ${username}`);
+
+/** var_export() of a string. */
+function phpString(s: string): string {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * dml_missing_record_exception from $DB->get_record($table, [$field => $value], '*', MUST_EXIST)
+ * (lib/dmllib.php:181-223): without debugging the table is not named (invalidrecordunknown); with it
+ * the error code depends on the table and debuginfo holds the query as PostgreSQL's driver builds it
+ * ("?" placeholders, moodle_database::where_clause) and var_export() of its parameters.
+ */
+function missingRecord(st: DoubleState, debug: boolean, table: string, field: string, value: string): WsError {
+  if (!debug) return new WsError("dml_missing_record_exception", "invalidrecordunknown", "Can't find data record in database.");
+  const debuginfo = `SELECT * FROM {${table}} WHERE ${field} = ?\n[array (\n  0 => ${phpString(value)},\n)]`;
+  const [errorcode, message] = table === "user" ? ["invaliduser", "Invalid user"] : ["invalidrecord", `Can't find data record in database table ${table}.`];
+  return new WsError("dml_missing_record_exception", errorcode, messageWith(st, message, debuginfo), debuginfo);
+}
+
+/** webservice_base_server::load_function_info (webservice/lib.php:1463-1474), word for word. */
+function functionNotAllowed(fn: string): string {
+  return `Access to the function ${fn}() is not allowed.
+                     There could be multiple reasons for this:
+                     1. The service linked to the user token does not contain the function.
+                     2. The service is user-restricted and the user is not listed.
+                     3. The service is IP-restricted and the user IP is not listed.
+                     4. The service is time-restricted and the time has expired.
+                     5. The token is time-restricted and the time has expired.
+                     6. The service requires a specific capability which the user does not have.
+                     7. The function is called with username/password (no user token is sent)
+                     and none of the services has the function to allow the user.
+                     These settings can be found in Administration > Site administration
+                     > Server > Web services > External services and Manage tokens.`;
+}
+
+/** htmlspecialchars($s, ENT_COMPAT): single quotes stay as they are (webservice/rest/locallib.php:190-195, 240). */
 function xmlEsc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#039;");
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 function xmlize(v: unknown): string {
@@ -50,7 +124,8 @@ function xmlize(v: unknown): string {
   return `<VALUE>${xmlEsc(String(v))}</VALUE>\n`;
 }
 
-function send(res: Response, json: boolean, payload: unknown): void {
+/** `showDebuginfo`: debugging() when the answer is written; a WsError's debuginfo is sent only then. */
+function send(res: Response, json: boolean, payload: unknown, showDebuginfo = false): void {
   res.status(200);
   res.set({
     "Cache-Control": "private, must-revalidate, pre-check=0, post-check=0, max-age=0",
@@ -59,8 +134,12 @@ function send(res: Response, json: boolean, payload: unknown): void {
     "Accept-Ranges": "none",
     "Access-Control-Allow-Origin": "*",
   });
+  const debuginfo = payload instanceof WsError && showDebuginfo ? payload.debuginfo : undefined;
   if (json) {
-    const body = payload instanceof WsError ? { exception: payload.exception, errorcode: payload.errorcode, message: payload.message } : payload;
+    const body =
+      payload instanceof WsError
+        ? { exception: payload.exception, errorcode: payload.errorcode, message: payload.message, ...(debuginfo !== undefined ? { debuginfo } : {}) }
+        : payload;
     // res.end, not res.send: Moodle's REST JSON has no charset parameter.
     res.setHeader("Content-Type", "application/json");
     res.end(phpJson(body));
@@ -69,9 +148,9 @@ function send(res: Response, json: boolean, payload: unknown): void {
   res.set({ "Content-Type": "application/xml; charset=utf-8", "Content-Disposition": 'inline; filename="response.xml"' });
   if (payload instanceof WsError) {
     res.send(
-      `<?xml version="1.0" encoding="UTF-8" ?>\n<EXCEPTION class="${xmlEsc(payload.exception)}">\n<ERRORCODE>${xmlEsc(payload.errorcode)}</ERRORCODE>\n<MESSAGE>${xmlEsc(
+      `<?xml version="1.0" encoding="UTF-8" ?>\n<EXCEPTION class="${payload.exception}">\n<ERRORCODE>${xmlEsc(payload.errorcode)}</ERRORCODE>\n<MESSAGE>${xmlEsc(
         payload.message,
-      )}</MESSAGE>\n</EXCEPTION>\n`,
+      )}</MESSAGE>\n${debuginfo !== undefined ? `<DEBUGINFO>${xmlEsc(debuginfo)}</DEBUGINFO>\n` : ""}</EXCEPTION>\n`,
     );
     return;
   }
@@ -163,11 +242,23 @@ function parseJsonObject(raw: string): Record<string, unknown> | undefined {
   }
 }
 
+/**
+ * external_api::validate_parameters on the function's top-level keys (external_api.php:334-370): the
+ * first missing required key, else the keys nobody declared, in request order. Value types are not
+ * checked. Runs after every access check and before any plugin code (webservice/lib.php:1486).
+ */
+function validateParameters(st: DoubleState, fn: string, params: Record<string, string>): WsError | undefined {
+  const declared = FUNCTION_INFO[fn].parameters;
+  for (const key of declared.required) if (!(key in params)) return invalidParameter(st, `Missing required key in single structure: ${key}`);
+  const unexpected = Object.keys(params).filter((k) => !declared.required.includes(k) && !declared.optional.includes(k));
+  if (unexpected.length) return invalidParameter(st, `Unexpected keys (${unexpected.join(", ")}) detected in parameter array.`);
+  return undefined;
+}
+
+/** The function bodies, run as Moodle runs them for a site admin: their own capability checks are not modelled. */
 function callFunction(d: DoubleContext, fn: string, params: Record<string, string>, user: DoubleUser, token: DoubleToken): unknown {
   const st = d.store.state;
   if (fn.startsWith("percipio_")) {
-    const extra = Object.keys(params).filter((k) => k !== "data");
-    if (params.data === undefined || extra.length) return invalidParameter();
     const data = parseJsonObject(params.data);
     if (fn === "percipio_image_upload") return { percipioid: null, message: "Success", code: 200 };
     if (fn === "percipio_progress_tracking") {
@@ -189,25 +280,50 @@ function callFunction(d: DoubleContext, fn: string, params: Record<string, strin
     const service = st.services.find((s) => s.id === token.serviceId)!;
     return siteInfo(d, user, service.functions, service.downloadfiles, service.uploadfiles);
   }
-  return invalidParameter();
+  return invalidParameter(st);
 }
 
-const RESERVED = new Set(["wstoken", "wsfunction", "moodlewsrestformat"]);
+/** What parse_request() removes from the parameters (webservice/rest/locallib.php:77-108, webservice/lib.php:1211-1229). */
+const RESERVED = new Set([
+  "wstoken",
+  "wsfunction",
+  "moodlewsrestformat",
+  "moodlewssettingraw",
+  "moodlewssettingfileurl",
+  "moodlewssettingfilter",
+  "moodlewssettinglang",
+  "moodlewssettingtimezone",
+]);
 
+/**
+ * The function's parameters as PHP sees array_merge($_GET, $_POST): query keys first, then the body's
+ * new ones; a body value wins; "values[0]" is the key "values"; a repeated plain key keeps its last value.
+ */
 function restParams(req: Request): Record<string, string> {
   const out: Record<string, string> = {};
   const add = (bag: unknown) => {
     if (!bag || typeof bag !== "object") return;
-    for (const [k, v] of Object.entries(bag as Record<string, unknown>)) {
-      if (RESERVED.has(k) || k.startsWith("moodlewssetting") || k in out) continue;
+    for (const [raw, v] of Object.entries(bag as Record<string, unknown>)) {
+      const k = /^([^[]+)\[/.exec(raw)?.[1] ?? raw;
+      if (RESERVED.has(k)) continue;
       out[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
     }
   };
-  add(req.body);
   add(req.query);
+  add(req.body);
   return out;
 }
 
+/** getremoteaddr(): REMOTE_ADDR as PHP sees it (an IPv4 client is not "::ffff:"-mapped). */
+function remoteAddr(req: Request): string {
+  return (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+}
+
+/**
+ * webservice/rest/server.php with a permanent token, step by step as webservice_base_server::run()
+ * (webservice/lib.php:1294-1362): authenticate_by_token (:1147-1199), authenticate_user (:1006-1138),
+ * load_function_info (:1403-1479), execute (:1484-1508). The first refusal is the answer (HTTP 200).
+ */
 function rest(d: DoubleContext, req: Request, res: Response): void {
   const st = d.store.state;
   if (!restEnabled(st)) {
@@ -216,36 +332,83 @@ function rest(d: DoubleContext, req: Request, res: Response): void {
   }
   const json = param(req, "moodlewsrestformat") === "json";
   const now = Math.floor(Date.now() / 1000);
+  // $USER->id: 0 until set_user() (after the user-state checks); debugging() reads it for debugusers.
+  let currentUserId = 0;
+  const fail = (e: WsError) => send(res, json, e, debugging(st, currentUserId));
+
+  // 1. The token (tokentype 0): no row, invalidtoken.
   const tokenValue = param(req, "wstoken") ?? "";
   const token = st.tokens.find((t) => t.token === tokenValue);
-  if (!token) return send(res, json, invalidToken());
+  if (!token) return fail(invalidToken());
+  // 2. Expired: the row is deleted first, so the next call says invalidtoken.
   if (token.validuntil && token.validuntil < now) {
     st.tokens = st.tokens.filter((t) => t.id !== token.id);
     d.store.save();
-    return send(res, json, accessException());
+    return fail(accessException(st, "Invalid token - token expired - check validuntil time for the token"));
   }
-  const remote = req.socket.remoteAddress ?? "";
-  if (token.iprestriction && !addressInSubnet(remote, token.iprestriction)) return send(res, json, accessException());
+  // 4. The token's IP restriction (3, session tokens, do not exist here).
+  const remote = remoteAddr(req);
+  if (token.iprestriction && !addressInSubnet(remote, token.iprestriction)) {
+    return fail(accessException(st, `Invalid service - IP:${remote} is not supported - check this allowed user`));
+  }
+  // The user row, read without a deleted filter, MUST_EXIST.
   const user = st.users.find((u) => u.id === token.userId);
-  if (!user || user.suspended) return send(res, json, accessException());
-  if (token.lastaccess + 60 <= now) {
+  if (!user) return fail(missingRecord(st, debugging(st, 0), "user", "id", String(token.userId)));
+  // update_token_lastaccess (webservice/lib.php:228-240): before any user or function check, so a
+  // call refused below still counts as an access; at most once a minute.
+  if (now >= token.lastaccess + 60) {
     token.lastaccess = now;
     d.store.save();
   }
+  // 5. Maintenance mode, unless the user may enter anyway.
+  if (phpTruthy(coreConfig(st, "maintenance_enabled")) && !hasSystemCapability(st, user, "moodle/site:maintenanceaccess")) {
+    return fail(new WsError(MOODLE_EXCEPTION, "sitemaintenance", "The site is undergoing maintenance and is currently not available"));
+  }
+  // 6-10. The user's state (9, an expired password of an auth plugin with expiry, is not modelled).
+  if (user.deleted) return fail(refusedUser("wsaccessuserdeleted", "deleted", user.username));
+  if (user.confirmed === false) return fail(refusedUser("wsaccessuserunconfirmed", "unconfirmed", user.username));
+  if (user.suspended) return fail(refusedUser("wsaccessusersuspended", "suspended", user.username));
+  if (user.auth === "nologin") return fail(refusedUser("wsaccessusernologin", "nologin authentication", user.username));
+  // set_user(): from here debugging() may be forced for this user by $CFG->debugusers.
+  currentUserId = user.id;
+  // 11. The protocol capability in the token's (system) context: no archetype has it, so only site
+  // admins and users whose roles were granted it pass.
+  if (!hasSystemCapability(st, user, "webservice/rest:use")) {
+    return fail(accessException(st, "You are not allowed to use the rest protocol (missing capability: webservice/rest:use)"));
+  }
+  // 12. A function name (PHP empty(): "" and "0").
   const fn = param(req, "wsfunction") ?? "";
-  if (fn === "") return send(res, json, invalidParameter());
-  if (!FUNCTION_INFO[fn]) {
-    return send(res, json, new WsError("dml_missing_record_exception", "invalidrecord", "Can't find data record in database table external_functions."));
-  }
+  if (fn === "" || fn === "0") return fail(invalidParameter(st, "Missing function name"));
+  // 13. The function exists (external_api::external_function_info, MUST_EXIST).
+  if (!FUNCTION_INFO[fn]) return fail(missingRecord(st, debugging(st, currentUserId), "external_functions", "name", fn));
+  // 14. One query: the function is in the token's service, the service is enabled, and a restricted
+  // service lists the user with a validuntil that is empty or PAST (the SQL's test is inverted,
+  // webservice/lib.php:1443); then the service's required capability and the listed user's IP. Every
+  // failure is the same exception.
   const service = st.services.find((s) => s.id === token.serviceId);
-  if (!service || !service.enabled || !service.functions.includes(fn)) return send(res, json, accessException());
-  if (service.restrictedusers) {
-    const su = st.serviceUsers.find((x) => x.serviceId === service.id && x.userId === user.id);
-    if (!su || (su.validuntil && su.validuntil < now) || (su.iprestriction && !addressInSubnet(remote, su.iprestriction))) {
-      return send(res, json, accessException());
+  let allowed = false;
+  if (service && service.enabled && service.functions.includes(fn)) {
+    let ip = "";
+    let row = !service.restrictedusers;
+    if (service.restrictedusers) {
+      const su = st.serviceUsers.find((x) => x.serviceId === service.id && x.userId === user.id);
+      row = !!su && (!su.validuntil || su.validuntil < now);
+      ip = su?.iprestriction ?? "";
     }
+    allowed =
+      row &&
+      !(service.requiredcapability && !hasSystemCapability(st, user, service.requiredcapability)) &&
+      !(ip && !addressInSubnet(remote, ip));
   }
-  send(res, json, callFunction(d, fn, restParams(req), user, token));
+  if (!allowed) return fail(accessException(st, functionNotAllowed(fn)));
+  // 15. validate_parameters, before any plugin code: a missing `data` stops here.
+  const params = restParams(req);
+  const invalid = validateParameters(st, fn, params);
+  if (invalid) return fail(invalid);
+  // 16. The function body.
+  const out = callFunction(d, fn, params, user, token);
+  if (out instanceof WsError) return fail(out);
+  send(res, json, out);
 }
 
 function loginToken(d: DoubleContext, req: Request, res: Response): void {

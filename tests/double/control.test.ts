@@ -127,6 +127,18 @@ describe("moodle double: control API, faults, persistence", () => {
       expect($((await b.get("/admin/settings.php?section=externalservices")).body)("p.errormessage").text()).toBe("Some other failure");
     });
 
+    test("clock: PUT stops the double's clock at a second, DELETE or reset lets it run; a bad body is refused", async () => {
+      expect((await raw(`${d.url}/__control/clock`, "PUT", { now: 1_900_000_000 })).data).toEqual({ now: 1_900_000_000 });
+      expect((await raw(`${d.url}/__control/clock`)).data).toEqual({ now: 1_900_000_000 });
+      expect(d.control.clock()).toBe(1_900_000_000);
+      expect((await raw(`${d.url}/__control/clock`, "PUT", { now: "soon" })).status).toBe(400);
+      const running = (await raw(`${d.url}/__control/clock`, "DELETE")).data.now as number;
+      expect(Math.abs(running - Date.now() / 1000)).toBeLessThan(5);
+      d.control.setClock(5);
+      await raw(`${d.url}/__control/reset`, "POST");
+      expect(Math.abs(d.control.clock() - Date.now() / 1000)).toBeLessThan(5);
+    });
+
     test("bad fault specs are refused", async () => {
       expect((await raw(`${d.url}/__control/faults`, "POST", { path: "/x", kind: "explode" })).status).toBe(400);
     });
