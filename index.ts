@@ -18,11 +18,17 @@ function settingsOrExplain(): StackSettings {
 
 const settings = settingsOrExplain();
 
+/** Only when set: resources of stacks without a second factor keep the inputs they always had. */
+function adminTotpSecret(): Pick<ConnectionArgs, "adminTotpSecret"> {
+  return settings.moodle.adminTotpSecret ? { adminTotpSecret: pulumi.secret(settings.moodle.adminTotpSecret) } : {};
+}
+
 function existingMoodle(): ConnectionArgs {
   return {
     moodleUrl: settings.moodle.url!,
     adminUser: settings.moodle.adminUser,
     adminPassword: pulumi.secret(settings.moodle.adminPassword),
+    ...adminTotpSecret(),
     allowHttp: settings.moodle.allowHttp,
     caCertPem: settings.moodle.caCertPem,
     requestTimeoutSeconds: settings.moodle.requestTimeoutSeconds,
@@ -57,6 +63,7 @@ function dockerMoodle(): { connection: ConnectionArgs; moodleInstance?: pulumi.I
       moodleUrl: moodle.url,
       adminUser: moodle.adminUser,
       adminPassword: moodle.adminPassword,
+      ...adminTotpSecret(),
       allowHttp: true,
       caCertPem: "",
       requestTimeoutSeconds: settings.moodle.requestTimeoutSeconds,

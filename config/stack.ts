@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as net from "net";
+import { decodeBase32Key, TotpKeyError } from "../moodle/totp";
 
 export const NS = "moodle";
 
@@ -24,6 +25,8 @@ export interface MoodleSettings {
   url?: string;
   adminUser: string;
   adminPassword: string;
+  /** Key of the admin's authenticator-app (TOTP) factor when Moodle asks for a second factor; "" for none. */
+  adminTotpSecret: string;
   allowHttp: boolean;
   caCertPem: string;
   requestTimeoutSeconds: number;
@@ -181,6 +184,15 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
 
   const adminUser = str("adminUser", "admin") || "admin";
   const adminPassword = secret("adminPassword", true);
+  const adminTotpSecret = secret("adminTotpSecret", false);
+  if (adminTotpSecret) {
+    try {
+      decodeBase32Key(adminTotpSecret);
+    } catch (e) {
+      if (!(e instanceof TotpKeyError)) throw e;
+      fail("adminTotpSecret", `${e.message}. Copy the key Moodle showed when the admin's authenticator app was set up (e.g. 'JBSW Y3DP EHPK 3PXP'; spaces are fine): pulumi config set --secret ${key("adminTotpSecret")} '<key>'`);
+    }
+  }
 
   let caCertPem = "";
   const caCertPath = str("caCertPath");
@@ -284,7 +296,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
   if (problems.length) throw new StackConfigError(problems);
   return {
     mode,
-    moodle: { url, adminUser, adminPassword, allowHttp, caCertPem, requestTimeoutSeconds },
+    moodle: { url, adminUser, adminPassword, adminTotpSecret, allowHttp, caCertPem, requestTimeoutSeconds },
     serviceShortname,
     token: {
       name: tokenName,

@@ -23,9 +23,15 @@ import * as plugin from "./pluginSettings";
 import { userIdFor } from "./users";
 import { assertSupported, readVersion } from "./version";
 import { Mutex } from "./lock";
+import { fileCodeLedger, type CodeLedger } from "./codeLedger";
+import type { SessionCarry } from "./sessionCarry";
 
 export interface MoodleClientOptions extends HttpOptions {
   log?: (msg: string) => void;
+  /** Where TOTP steps are recorded (default: the machine-wide ledger file, moodle/codeLedger.ts). */
+  codeLedger?: () => CodeLedger;
+  /** The session other processes of this run share (moodle/sessionCarry.ts); none by default. */
+  sessionCarry?: SessionCarry;
 }
 
 export class MoodleClient implements MoodleAdmin {
@@ -35,13 +41,14 @@ export class MoodleClient implements MoodleAdmin {
   private versionP?: Promise<MoodleVersion>;
   /** The release the last landing check read (from its page, or from a page of its own). */
   private landedVersion?: MoodleVersion;
-  private readonly password: string;
+  private readonly credentials: [string, string];
   /** Pulumi runs resources concurrently; token list views must not interleave with create+capture. */
   private readonly tokenLock = new Mutex();
 
   constructor(conn: MoodleConnection, opts: MoodleClientOptions = {}) {
     const http = new MoodleHttp(conn, opts);
-    this.web = new MoodleSession(http, conn, opts.log);
+    const ledger = opts.codeLedger ?? (() => fileCodeLedger(siteRoot(conn.url), conn.username, conn.totpKey ?? ""));
+    this.web = new MoodleSession(http, conn, opts.log, ledger, opts.sessionCarry);
     // After a login the version is checked on the first page read (no page of its own), before it is parsed.
     this.web.onLanding(async (landed) => {
       const v = landed ?? (await readVersion(this.web));
@@ -51,12 +58,12 @@ export class MoodleClient implements MoodleAdmin {
     });
     this.url = conn.url;
     this.username = conn.username;
-    this.password = conn.password;
+    this.credentials = [conn.password, conn.totpKey ?? ""];
   }
 
-  /** For clientFor(): whether this client was built with the given password. */
-  hasPassword(password: string): boolean {
-    return this.password === password;
+  /** For clientFor(): whether this client was built with the given password and TOTP key. */
+  hasCredentials(conn: Pick<MoodleConnection, "password" | "totpKey">): boolean {
+    return this.credentials[0] === conn.password && this.credentials[1] === (conn.totpKey ?? "");
   }
 
   async session(): Promise<SessionInfo> {
@@ -199,12 +206,12 @@ function cacheKey(conn: MoodleConnection): string {
 
 /**
  * One client per connection in this process, so a Pulumi run logs in once per Moodle.
- * A different password (rotated credentials) replaces the cached client.
+ * A different password or TOTP key (rotated credentials) replaces the cached client.
  */
 export function clientFor(conn: MoodleConnection, opts: MoodleClientOptions = {}): MoodleClient {
   const key = cacheKey(conn);
   const hit = cache.get(key);
-  if (hit && hit.hasPassword(conn.password)) return hit;
+  if (hit && hit.hasCredentials(conn)) return hit;
   const client = new MoodleClient(conn, opts);
   cache.set(key, client);
   return client;

@@ -150,6 +150,22 @@ export class MoodleHttp {
     this.jar = new CookieJar();
   }
 
+  /** The cookie jar as data (tough-cookie's serialized form), to hand a session to another process. */
+  exportCookies(): unknown {
+    return this.jar.serializeSync();
+  }
+
+  /** Takes over a jar exportCookies() gave; false (and no cookies) when it cannot be read. */
+  importCookies(data: unknown): boolean {
+    try {
+      this.jar = CookieJar.deserializeSync(data as Parameters<typeof CookieJar.deserializeSync>[0]);
+      return true;
+    } catch {
+      this.jar = new CookieJar();
+      return false;
+    }
+  }
+
   async request(req: HttpRequest): Promise<HttpResponse> {
     const idempotent = req.idempotent ?? req.method === "GET";
     const url = this.absolute(req.path);

@@ -16,6 +16,7 @@ import { parseVersion } from "./parsers/version";
 import { LOGIN_PATH, submitPassword } from "./login";
 import { AUTOMATABLE_FACTORS, answerTotp, isMfaPage } from "./mfa";
 import type { CodeLedger } from "./codeLedger";
+import type { SessionCarry } from "./sessionCarry";
 
 export interface SessionState extends SessionInfo {
   /**
@@ -154,6 +155,8 @@ export class MoodleSession {
     private readonly log: (msg: string) => void = () => undefined,
     /** The TOTP steps this machine spent (moodle/codeLedger.ts); asked for only when a key is set. */
     private readonly codeLedger?: () => CodeLedger,
+    /** The session other processes of this run logged in with (moodle/sessionCarry.ts). */
+    private readonly carry?: SessionCarry,
   ) {
     registerSecret(conn.password);
     registerSecret(conn.totpKey);
@@ -193,6 +196,26 @@ export class MoodleSession {
     const landingVersion = parseVersion(page.body);
     this.current = { ...state, sesskey: cfg.sesskey, landingVersion };
     await this.landingCheck?.(landingVersion);
+    this.keepForRun(this.current);
+  }
+
+  /** The cookies of the carried session this client last took over: the one to skip when Moodle has dropped it. */
+  private takenCookies?: string;
+
+  /** Hands the session to the run's next process (the update pass of a `pulumi up`). */
+  private keepForRun(state: SessionState): void {
+    this.carry?.keep({ cookies: this.http.exportCookies(), userId: state.userId, sesskey: state.sesskey, landingVersion: state.landingVersion });
+  }
+
+  /** The session another process of this run logged in with, unless it is the one that just turned out gone. */
+  private takeOverRunSession(): SessionState | undefined {
+    const carried = this.carry?.take();
+    if (!carried) return undefined;
+    const cookies = JSON.stringify(carried.cookies);
+    if (cookies === this.takenCookies || !this.http.importCookies(carried.cookies)) return undefined;
+    this.takenCookies = cookies;
+    this.log(`using the session this run logged in with (user id ${carried.userId}): no login`);
+    return { userId: carried.userId, sesskey: carried.sesskey, landingVersion: carried.landingVersion };
   }
 
   /** Logs in unless another caller already did so after generation `seen`. */
@@ -331,7 +354,19 @@ export class MoodleSession {
     return this.current;
   }
 
+  /** A session of this run if another process has one (no request), else a login whose session the run's next processes take over. */
   private async login(): Promise<SessionState> {
+    if (!this.carry) return this.passwordLogin();
+    return this.carry.inTurn(async () => {
+      const carried = this.takeOverRunSession();
+      if (carried) return carried;
+      const state = await this.passwordLogin();
+      this.keepForRun(state);
+      return state;
+    });
+  }
+
+  private async passwordLogin(): Promise<SessionState> {
     const retries = this.http.retries;
     for (let attempt = 0; ; attempt++) {
       try {

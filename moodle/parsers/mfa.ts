@@ -24,8 +24,13 @@ export function parseMfaPage(html: string): MfaPage | undefined {
   const form = $("form").filter((_, f) => $(f).find('input[name="verificationcode"]').length > 0).first();
   if (form.length === 0) return undefined;
   const hiddenFields: Record<string, string> = {};
-  form.find('input[type="hidden"][name]').each((_, input) => {
-    hiddenFields[$(input).attr("name")!] = $(input).attr("value") ?? "";
+  // The form's fixed fields sit in its hidden block; Moodle renders `factor` with its PARAM type as the
+  // input type (type="alphaext"), so they are told by what they are not, not by type="hidden".
+  form.find("input[name]").each((_, input) => {
+    const name = $(input).attr("name")!;
+    const type = ($(input).attr("type") ?? "text").toLowerCase();
+    if (name === "verificationcode" || ["submit", "button", "checkbox", "radio", "text", "password"].includes(type)) return;
+    hiddenFields[name] = $(input).attr("value") ?? "";
   });
   const error = clean($("#id_error_verificationcode").text());
   return {

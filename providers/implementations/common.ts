@@ -6,6 +6,8 @@ import { clientFor } from "../../moodle/client";
 import { MoodleError, MoodleLoginError } from "../../moodle/errors";
 import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
+import { engineRun } from "./preflightReceipt";
+import { fileSessionCarry } from "../../moodle/sessionCarry";
 import type { MoodleConnection } from "../../moodle/types";
 import type { ConnectionProps } from "../connection";
 
@@ -23,6 +25,7 @@ export const connectionSchema = {
   moodleUrl: z.string().url(),
   adminUser: z.string().min(1),
   adminPassword: z.string().min(1),
+  adminTotpSecret: z.string().optional(),
   allowHttp: z.boolean(),
   caCertPem: z.string(),
   requestTimeoutSeconds: z.number().int().positive(),
@@ -52,34 +55,46 @@ function sameSite(a: string, b: string): boolean {
 
 /** Each retry is shown as it happens (the engine prints the provider's stderr), not only the final failure. */
 function showRetry(line: string): void {
-  if (/^retrying |-> (connection error|no answer within)/.test(line)) console.error(`[moodle] ${line}`);
+  if (/^retrying |-> (connection error|no answer within)|^waiting \d+ s/.test(line)) console.error(`[moodle] ${line}`);
 }
 
 /**
- * How a resource reaches Moodle. The admin password in the stack's config wins over the one in
- * state, so after a password change refresh and destroy log in with the new one.
+ * How a resource reaches Moodle. The admin's password and TOTP key in the stack's config win over the
+ * ones in state, so after a change refresh and destroy log in with the new ones.
  */
 export function connectionFor(props: ConnectionProps): MoodleConnection {
   let password = props.adminPassword;
+  let totpKey = props.adminTotpSecret || undefined;
   const configuredPassword = stackConfig?.get("moodle:adminPassword");
   const configuredUser = stackConfig?.get("moodle:adminUser") || "admin";
   const configuredUrl = stackConfig?.get("moodle:url") || "";
   if (configuredPassword && configuredUser === props.adminUser && (!configuredUrl || sameSite(configuredUrl, props.moodleUrl))) {
     password = configuredPassword;
+    totpKey = stackConfig?.get("moodle:adminTotpSecret") || undefined;
   }
   return {
     url: props.moodleUrl,
     username: props.adminUser,
     password,
+    totpKey,
     allowHttp: props.allowHttp,
     caCertPem: props.caCertPem || undefined,
     timeoutMs: props.requestTimeoutSeconds * 1000,
   };
 }
 
+/**
+ * The run a logged-in session is shared within: the `pulumi` command (both passes of a `pulumi up`), or
+ * the drift run that set MOODLE_PERCIPIO_SESSION_SCOPE for all its stacks.
+ */
+export function sessionScope(): string {
+  return process.env.MOODLE_PERCIPIO_SESSION_SCOPE || `pulumi:${engineRun()}`;
+}
+
 /** The Moodle client for a resource (one per connection and process, see clientFor). */
 export function moodleFor(props: ConnectionProps): MoodleAdmin {
-  return clientFor(connectionFor(props), { log: showRetry });
+  const conn = connectionFor(props);
+  return clientFor(conn, { log: showRetry, sessionCarry: fileSessionCarry(conn, sessionScope()) });
 }
 
 export function connectionOf(props: Record<string, unknown>): ConnectionProps {

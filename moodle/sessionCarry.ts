@@ -1,0 +1,117 @@
+// A logged-in admin session handed from one process to the next within one run. `pulumi up` runs
+// its plan twice, a preview pass and the update pass, each in new provider processes: without this,
+// each pass logs in (two to four requests, a password check that lockout policies count, and on a
+// site with a second factor a TOTP code, which Moodle accepts once per period).
+//
+// Private and short-lived, like the preflight receipt: the file lives in the private cache folder,
+// its name is a salted scrypt hash of the site, the admin, the password, the TOTP key and the run
+// (the `pulumi` process, or the drift run that shares one session among its stacks), and its content
+// is encrypted with a key derived from the same credentials, so it is useless to anyone who could not
+// log in anyway. It stands for CARRY_IDLE_MS after its last use and CARRY_MAX_MS in all. A carried
+// session Moodle no longer knows costs nothing extra: the first page then redirects to the login,
+// and the session logs in as it would have.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type { MoodleConnection, MoodleVersion } from "./types";
+import { cacheRoot, privateDir, readOwn, secretHash, withFileLock, writePrivate } from "./privateFolder";
+
+/** Unused for this long, a carried session is not taken (the gap between the passes of one `pulumi up` is seconds). */
+export const CARRY_IDLE_MS = 120_000;
+/** However often it is used, a carried session is not taken after this long. */
+export const CARRY_MAX_MS = 15 * 60_000;
+
+export interface CarriedSession {
+  /** The cookie jar (tough-cookie's serialized form). */
+  cookies: unknown;
+  userId: number;
+  sesskey?: string;
+  landingVersion?: MoodleVersion;
+}
+
+export interface SessionCarry {
+  /** The session a process of the same run kept, if it still stands. */
+  take(): CarriedSession | undefined;
+  /** Keeps (or replaces) the run's session. Never throws: without it the next process logs in. */
+  keep(session: CarriedSession): void;
+  /** Runs a login while no other process of the run logs in with these credentials, so they share its session. */
+  inTurn<T>(login: () => Promise<T>): Promise<T>;
+}
+
+export interface CarryOptions {
+  /** Folder (default: <cache>/sessions). */
+  dir?: string;
+  now?: () => number;
+}
+
+/** Which site and admin a session belongs to, with the credentials that unlock it. */
+export type CarryIdentity = Pick<MoodleConnection, "url" | "username" | "password" | "totpKey">;
+
+/** Removes carried sessions nobody can take any more (by the file system's clock). Best effort. */
+function sweep(dir: string, now: number): void {
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.endsWith(".session")) continue;
+      const file = path.join(dir, name);
+      try {
+        if (now - fs.lstatSync(file).mtimeMs > CARRY_IDLE_MS) fs.unlinkSync(file);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // unreadable folder: nothing to sweep
+  }
+}
+
+/** The session carry of `scope` (one run) for these credentials; a no-op where no private folder can be had. */
+export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: CarryOptions = {}): SessionCarry {
+  const now = opts.now ?? Date.now;
+  const dir = privateDir(opts.dir ?? path.join(cacheRoot(), "sessions"));
+  if (!dir) return { take: () => undefined, keep: () => undefined, inTurn: (login) => login() };
+  const credentials = [identity.url.replace(/\/+$/, ""), identity.username.toLowerCase(), identity.password, identity.totpKey ?? ""];
+  let names: { file: string; key: Buffer } | undefined;
+  // scrypt costs tens of milliseconds: once per process, and only when a session is taken or kept.
+  const named = () =>
+    (names ??= {
+      file: path.join(dir, `${secretHash(dir, ["session", scope, ...credentials])}.session`),
+      key: Buffer.from(secretHash(dir, ["session-key", ...credentials]), "hex"),
+    });
+  return {
+    take() {
+      try {
+        const { file, key } = named();
+        const st = fs.lstatSync(file);
+        if (now() - st.mtimeMs > CARRY_IDLE_MS) return undefined;
+        const sealed = readOwn(file);
+        if (!sealed || sealed.length < 28) return undefined;
+        const decipher = crypto.createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
+        decipher.setAuthTag(sealed.subarray(12, 28));
+        const { savedAt, session } = JSON.parse(Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString("utf8")) as {
+          savedAt: number;
+          session: CarriedSession;
+        };
+        if (typeof savedAt !== "number" || now() - savedAt > CARRY_MAX_MS || typeof session?.userId !== "number") return undefined;
+        const at = new Date(now());
+        fs.utimesSync(file, at, at);
+        return session;
+      } catch {
+        return undefined;
+      }
+    },
+    keep(session) {
+      try {
+        const { file, key } = named();
+        sweep(dir, now());
+        const iv = crypto.randomBytes(12);
+        const cipher = crypto.createCipheriv("aes-256-gcm", key, iv);
+        const body = Buffer.concat([cipher.update(JSON.stringify({ savedAt: now(), session })), cipher.final()]);
+        writePrivate(file, Buffer.concat([iv, cipher.getAuthTag(), body]));
+      } catch {
+        // not kept: the next process logs in
+      }
+    },
+    // A login with a second factor can wait a TOTP period (30 s): a turn is stale only well after that.
+    inTurn: (login) => withFileLock(named().file, login, { staleMs: 120_000 }),
+  };
+}
