@@ -16,17 +16,16 @@
 //   enter (mode 0700, owned by this user, not a symlink; otherwise receipts are not used at all).
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import type { MoodleConnection } from "../../moodle/types";
+import { cacheRoot, privateDir, secretHash } from "../../moodle/privateFolder";
+
+export { privateDir };
 import type { PreflightNeeds } from "./preflight";
 
 /** How long a receipt stands for a passed preflight: the gap between the two passes of one `up`. */
 export const RECEIPT_TTL_MS = 120_000;
 
-/** scrypt cost: 8 MB and tens of milliseconds, once per pass; the folder is private anyway. */
-const SCRYPT = { N: 2 ** 13, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
-const SALT_BYTES = 32;
 const SUFFIX = ".receipt";
 
 export interface ReceiptOptions {
@@ -46,33 +45,9 @@ export interface ReceiptBasis {
   needs: PreflightNeeds;
 }
 
-/** Same folder convention as providers/compileCache.js and scripts/pulumi-cli.sh. */
+/** The receipts' folder in the project's cache (moodle/privateFolder.ts). */
 export function receiptDir(): string {
-  const base =
-    process.env.MOODLE_PERCIPIO_CACHE || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "moodle-percipio-iac");
-  return path.join(base, "preflight-receipts");
-}
-
-/**
- * The folder, created if needed, when it is private: a directory (not a symlink) owned by this
- * user that nobody else can enter. Undefined otherwise (or where ownership cannot be checked).
- */
-export function privateDir(dir: string): string | undefined {
-  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
-  if (uid === undefined) return undefined;
-  try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    let st = fs.lstatSync(dir);
-    if (!st.isDirectory() || st.uid !== uid) return undefined;
-    if ((st.mode & 0o777) !== 0o700) {
-      fs.chmodSync(dir, 0o700);
-      st = fs.lstatSync(dir);
-      if ((st.mode & 0o777) !== 0o700) return undefined;
-    }
-    return dir;
-  } catch {
-    return undefined;
-  }
+  return path.join(cacheRoot(), "preflight-receipts");
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks), fields counted after the command's ")". */
@@ -114,28 +89,10 @@ export function codeVersion(): string {
   return codeVersionCache;
 }
 
-function salt(dir: string): Buffer {
-  const file = path.join(dir, "salt");
-  try {
-    const st = fs.lstatSync(file);
-    if (st.isFile()) {
-      const value = fs.readFileSync(file);
-      if (value.length === SALT_BYTES) return value;
-    }
-  } catch {
-    // none yet
-  }
-  const value = crypto.randomBytes(SALT_BYTES);
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-  fs.writeFileSync(tmp, value, { mode: 0o600, flag: "wx" });
-  fs.renameSync(tmp, file);
-  return value;
-}
-
 /** The receipt's file name: a salted scrypt hash of the whole basis; nothing in it is readable. */
 function receiptName(dir: string, basis: ReceiptBasis, engine: string): string {
   const c = basis.connection;
-  const material = JSON.stringify({
+  const material = {
     v: 1,
     code: codeVersion(),
     engine,
@@ -145,8 +102,8 @@ function receiptName(dir: string, basis: ReceiptBasis, engine: string): string {
     allowHttp: c.allowHttp ?? false,
     caCertPem: c.caCertPem ?? "",
     needs: [basis.needs.serviceShortname, basis.needs.tokenUser, basis.needs.percipioSettings],
-  });
-  return crypto.scryptSync(material, salt(dir), 32, SCRYPT).toString("hex") + SUFFIX;
+  };
+  return secretHash(dir, material) + SUFFIX;
 }
 
 /** Removes receipts (and half-written or taken files) older than the validity, by the file system's clock. Best effort. */
