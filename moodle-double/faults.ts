@@ -38,6 +38,8 @@ export interface RequestLogEntry {
   /** 0 when the connection was reset or the request never answered. */
   status: number;
   at: string;
+  /** The User-Agent header: the project's client names its process there, so tests can tell the passes of one `pulumi up` apart. */
+  userAgent?: string;
 }
 
 interface ActiveFault extends FaultSpec {
@@ -91,7 +93,7 @@ export class RequestLog {
 
   middleware() {
     return (req: Request, res: Response, next: NextFunction) => {
-      const entry: RequestLogEntry = { method: req.method, path: req.originalUrl, status: 0, at: new Date().toISOString() };
+      const entry: RequestLogEntry = { method: req.method, path: req.originalUrl, status: 0, at: new Date().toISOString(), userAgent: req.get("user-agent") };
       const client = clientOf(req);
       this.inFlight.set(client, (this.inFlight.get(client) ?? 0) + 1);
       this.inFlightTotal++;

@@ -72,6 +72,9 @@ export function encodeForm(form: Form): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Names the tool and its process in the site's logs (a run's passes are separate processes). */
+export const USER_AGENT = `moodle-percipio-iac (node ${process.version}; pid ${process.pid})`;
+
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RETRIES = 3;
 
@@ -212,7 +215,7 @@ export class MoodleHttp {
   }
 
   private async once(req: HttpRequest, url: string): Promise<HttpResponse> {
-    const headers: Record<string, string> = { Accept: "text/html,application/json;q=0.9,*/*;q=0.8" };
+    const headers: Record<string, string> = { Accept: "text/html,application/json;q=0.9,*/*;q=0.8", "User-Agent": USER_AGENT };
     const useCookies = req.cookies ?? true;
     if (useCookies) {
       const cookie = await this.jar.getCookieString(url);

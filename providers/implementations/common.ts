@@ -145,8 +145,9 @@ export function diffFields(
   return { changes: replaces.length + updates.length > 0, replaces, deleteBeforeReplace: false };
 }
 
+/** The named keys that have a value: the engine refuses undefined (a key a resource never had stays absent). */
 export function pick<T extends Record<string, unknown>>(props: T, keys: string[]): Record<string, unknown> {
-  return Object.fromEntries(keys.map((k) => [k, props[k]]));
+  return Object.fromEntries(keys.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
 }
 
 const PASSWORD_HINT =

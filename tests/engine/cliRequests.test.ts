@@ -29,21 +29,22 @@ function requests(moodle: MoodleDouble): string[] {
 }
 
 /**
- * The sessions of one command: each provider process logs in once (one cached client) and the
- * engine's passes run one after the other, so a new login page starts the next process's requests.
+ * The requests of each provider process of one command, in order: the engine's passes run one after
+ * the other in processes of their own, and the client names its process in its User-Agent.
  */
-function sessions(log: string[]): string[][] {
-  const out: string[][] = [];
-  for (const r of log) {
-    if (r === LOGIN_PAGE || out.length === 0) out.push([]);
-    out[out.length - 1].push(r);
+function passes(moodle: MoodleDouble): string[][] {
+  const byProcess = new Map<string, string[]>();
+  for (const r of moodle.control.requests()) {
+    const pid = /pid (\d+)/.exec(r.userAgent ?? "")?.[1] ?? "?";
+    if (!byProcess.has(pid)) byProcess.set(pid, []);
+    byProcess.get(pid)!.push(`${r.method} ${r.path.replace(/sesskey=[^&]+/, "sesskey=S")}`);
   }
-  return out;
+  return [...byProcess.values()];
 }
 
-/** Sessions that ran the preflight: it reads the services list before anything is written. */
-function preflightRuns(log: string[]): number {
-  return sessions(log).filter((s) => {
+/** Passes that ran the preflight: it reads the services list before anything is written. */
+function preflightRuns(moodle: MoodleDouble): number {
+  return passes(moodle).filter((s) => {
     const list = s.indexOf(SERVICES_LIST);
     const firstWrite = s.findIndex((r) => r.startsWith("POST ") && !r.startsWith("POST /login/"));
     return list >= 0 && (firstWrite < 0 || list < firstWrite);
@@ -61,7 +62,7 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
   const run = async (args: string[]) => {
     moodle.control.clearRequests();
     const result = await pulumiCliOk(test, args);
-    return { ...result, log: requests(moodle) };
+    return { ...result, log: requests(moodle), passes: passes(moodle) };
   };
 
   beforeAll(async () => {
@@ -94,40 +95,46 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
     expect(receipts()).toEqual([]);
   });
 
-  it("first up (phase 1): the preflight runs once, in the preview pass; the update pass takes its receipt", async () => {
-    const { log } = await run(["up", "--yes"]);
-    expect(preflightRuns(log)).toBe(1);
+  it("first up (phase 1): one login and one preflight, both in the preview pass; the update pass takes the session and the receipt", async () => {
+    const { log, passes } = await run(["up", "--yes"]);
+    expect(preflightRuns(moodle)).toBe(1);
+    expect(passes).toHaveLength(2);
     // The preview pass: login, the preflight's reads (web services, services list, the service's form).
-    expect(sessions(log)[0]).toEqual([
+    expect(passes[0]).toEqual([
       LOGIN_PAGE,
       "POST /login/index.php",
       "GET /admin/settings.php?section=optionalsubsystems",
       SERVICES_LIST,
       "GET /admin/webservice/service.php?id=3",
     ]);
+    // The update pass logs in no more: it works in the session the preview pass opened.
+    expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
+    expect(passes[1][0]).toBe("GET /admin/settings.php?section=optionalsubsystems");
     // Each of those pages is read again only by the step that writes it, in the update pass.
     expect(log.filter((r) => r === SERVICES_LIST)).toHaveLength(2);
-    expect(log).toHaveLength(20);
+    expect(log).toHaveLength(18);
     expect(receipts()).toEqual([]);
   });
 
-  it("no-op up reads no preflight at all: only the refresh of each pass", async () => {
-    const { log, stdout } = await run(["up", "--yes"]);
+  it("no-op up reads no preflight at all: one login, then only the refresh of each pass", async () => {
+    const { log, passes, stdout } = await run(["up", "--yes"]);
     expect(stdout).not.toMatch(/\+ \d+ to create|~ \d+ to update/);
-    expect(preflightRuns(log)).toBe(0);
+    expect(preflightRuns(moodle)).toBe(0);
     expect(log.filter((r) => r === SERVICES_LIST)).toEqual([]);
-    expect(log).toHaveLength(12);
+    expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
+    expect(passes).toHaveLength(2);
+    expect(log).toHaveLength(10);
   });
 
   it("phase-2 up: the preflight's reads appear once (preview pass), the update pass writes the settings only", async () => {
     await test.stack.setAllConfig(PHASE_2);
-    const { log } = await run(["up", "--yes"]);
-    expect(preflightRuns(log)).toBe(1);
+    const { log, passes } = await run(["up", "--yes"]);
+    expect(preflightRuns(moodle)).toBe(1);
     // Nothing in the update pass needs the services list: only the preflight reads it.
     expect(log.filter((r) => r === SERVICES_LIST)).toHaveLength(1);
-    const update = sessions(log).at(-1)!;
-    expect(update).toEqual([LOGIN_PAGE, "POST /login/index.php", "GET /admin/settings.php?section=modsettingpercipio", "POST /admin/settings.php?section=modsettingpercipio"]);
-    expect(log).toHaveLength(22);
+    expect(passes.at(-1)).toEqual(["GET /admin/settings.php?section=modsettingpercipio", "POST /admin/settings.php?section=modsettingpercipio"]);
+    expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
+    expect(log).toHaveLength(16);
     expect(receipts()).toEqual([]);
   });
 });
