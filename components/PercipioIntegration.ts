@@ -3,6 +3,7 @@ import type { PercipioSettings as PercipioCredentials, TokenSettings } from "../
 import type { ConnectionArgs } from "../providers/connection";
 import { ExternalServiceAccess } from "../providers/externalServiceAccess";
 import { PercipioSettings } from "../providers/percipioSettings";
+import { TokenAcceptance } from "../providers/tokenAcceptance";
 import { WebServiceProtocol } from "../providers/webServiceProtocol";
 import { WebServices } from "../providers/webServices";
 import { WebServiceToken } from "../providers/webServiceToken";
@@ -84,9 +85,25 @@ export class PercipioIntegration extends pulumi.ComponentResource {
       child,
     );
 
+    // Moodle must accept the token before anything that says it works: the handoff, "Done", phase 2.
+    const acceptance = new TokenAcceptance(
+      "percipio-token-acceptance",
+      {
+        ...connection,
+        token: token.token,
+        tokenId: token.tokenId,
+        moodleName: token.moodleName,
+        serviceShortname: service.shortname,
+        tokenUser: args.token.user,
+        ipRestriction: token.ipRestriction,
+        validUntil: token.validUntil,
+      },
+      child,
+    );
+
     this.percipioConfigured = args.percipio !== undefined;
     if (args.percipio) {
-      new PercipioSettings("percipio-settings", { ...connection, ...args.percipio }, { ...child, dependsOn: [token] });
+      new PercipioSettings("percipio-settings", { ...connection, ...args.percipio }, { ...child, dependsOn: [acceptance] });
     }
 
     this.moodleUrl = pulumi.output(connection.moodleUrl);
@@ -96,15 +113,17 @@ export class PercipioIntegration extends pulumi.ComponentResource {
     this.tokenIssuedAt = token.issuedAt.apply((at) => at ?? "");
     this.handoff = pulumi.secret(
       pulumi
-        .all([this.moodleUrl, token.token, service.shortname, token.moodleName, token.validUntil, token.ipRestriction, token.adopted])
+        .all([this.moodleUrl, token.token, service.shortname, token.moodleName, token.validUntil, token.ipRestriction, token.adopted, acceptance.acceptedByMoodle])
         .apply(([moodleUrl, value, shortname, tokenName, validUntil, ipRestriction, adopted]) =>
           handoffDocument({ moodleUrl, shortname, tokenName, token: adopted ? undefined : value, validUntil, ipRestriction }),
         ),
     );
     const percipioConfigured = args.percipio !== undefined;
     this.nextSteps = pulumi
-      .all([token.adopted, token.issuedAt, token.generation])
-      .apply(([adopted, issuedAt, generation]) => nextStepsText({ percipioConfigured, adopted: !!adopted, issuedAt: issuedAt ?? "", generation: generation ?? 0 }));
+      .all([token.adopted, token.issuedAt, token.generation, acceptance.acceptedByMoodle])
+      .apply(([adopted, issuedAt, generation, acceptedByMoodle]) =>
+        nextStepsText({ percipioConfigured, adopted: !!adopted, issuedAt: issuedAt ?? "", generation: generation ?? 0, acceptedByMoodle }),
+      );
 
     this.registerOutputs({
       moodleUrl: this.moodleUrl,

@@ -35,6 +35,8 @@ export interface NextStepsFacts {
   issuedAt: string;
   /** 0 for the stack's first token; each replacement adds one. */
   generation: number;
+  /** The token's acceptedByMoodle: "yes", "not proven: <why>", or undefined (state of an earlier version). */
+  acceptedByMoodle?: string;
 }
 
 const PHASE_2_KEYS =
@@ -49,6 +51,8 @@ export function nextStepsText(f: NextStepsFacts): string {
   if (f.adopted) token = "The token is the adopted hand-made one: Skillsoft keeps the value it already has; nothing to send.";
   else if (f.generation > 0 && day) token = `Token replaced on ${day}: send the new handoff to Skillsoft (${SEND_HANDOFF}).`;
   else token = `Token issued${day ? ` on ${day}` : ""}: Skillsoft needs the handoff with it (${SEND_HANDOFF}).`;
-  if (f.percipioConfigured) return `Done: web services, the Percipio service, the token and mod_percipio's OAuth settings are in place. ${token}`;
-  return `Phase 1 done. ${token} When Skillsoft returns the credentials, ${PHASE_2_KEYS}`;
+  // "Done" means Skillsoft's calls will work: said only of a token Moodle accepted, or with why it was not asked.
+  const unproven = f.acceptedByMoodle?.startsWith("not proven") ? ` Not checked from here: ${f.acceptedByMoodle.slice("not proven: ".length)}.` : "";
+  if (f.percipioConfigured) return `Done: web services, the Percipio service, the token and mod_percipio's OAuth settings are in place. ${token}${unproven}`;
+  return `Phase 1 done. ${token}${unproven} When Skillsoft returns the credentials, ${PHASE_2_KEYS}`;
 }

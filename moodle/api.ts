@@ -10,6 +10,7 @@ import type {
   TokenRow,
 } from "./types";
 import type { WebServiceDependent } from "./dependents";
+import type { TokenFacts, TokenVerdict } from "./tokenCheck";
 
 /**
  * Everything the providers ask of a Moodle site, one method per manual admin step or read-back.
@@ -39,6 +40,8 @@ export interface MoodleAdmin {
   getService(serviceId: number, reuse?: boolean): Promise<ExternalService | undefined>;
   setServiceEnabled(serviceId: number, enabled: boolean): Promise<void>;
   authorisedUsers(serviceId: number): Promise<AuthorisedUser[]>;
+  /** The functions a service lets its tokens call (one page). */
+  serviceFunctions(serviceId: number): Promise<string[]>;
   /** Only meaningful for restricted services. */
   authoriseUser(serviceId: number, userId: number): Promise<void>;
   deauthoriseUser(serviceId: number, userId: number): Promise<void>;
@@ -59,6 +62,11 @@ export interface MoodleAdmin {
   createToken(request: CreateTokenRequest): Promise<CreatedToken>;
   /** Resolves once Moodle says the token does not exist (also when it was gone already). */
   deleteToken(tokenId: number): Promise<void>;
+  /**
+   * Whether Moodle accepts the token for these functions: REST calls that pass every access check and
+   * stop at the missing parameters (moodle/tokenCheck.ts), no admin session needed.
+   */
+  checkToken(token: string, functions: string[], facts: TokenFacts): Promise<TokenVerdict>;
 
   /**
    * Who else needs web services and any protocol now (the Moodle app, enabled services with tokens or

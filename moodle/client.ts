@@ -25,6 +25,8 @@ import { assertSupported, readVersion } from "./version";
 import { Mutex } from "./lock";
 import { fileCodeLedger, type CodeLedger } from "./codeLedger";
 import type { SessionCarry } from "./sessionCarry";
+import { MoodleRestClient } from "./rest";
+import { probeAnswer, tokenVerdict, type TokenFacts, type TokenVerdict } from "./tokenCheck";
 
 export interface MoodleClientOptions extends HttpOptions {
   log?: (msg: string) => void;
@@ -42,6 +44,8 @@ export class MoodleClient implements MoodleAdmin {
   /** The release the last landing check read (from its page, or from a page of its own). */
   private landedVersion?: MoodleVersion;
   private readonly credentials: [string, string];
+  private readonly conn: MoodleConnection;
+  private readonly httpOptions: HttpOptions;
   /** Pulumi runs resources concurrently; token list views must not interleave with create+capture. */
   private readonly tokenLock = new Mutex();
 
@@ -59,6 +63,8 @@ export class MoodleClient implements MoodleAdmin {
     this.url = conn.url;
     this.username = conn.username;
     this.credentials = [conn.password, conn.totpKey ?? ""];
+    this.conn = conn;
+    this.httpOptions = opts;
   }
 
   /** For clientFor(): whether this client was built with the given password and TOTP key. */
@@ -122,6 +128,9 @@ export class MoodleClient implements MoodleAdmin {
   async authorisedUsers(serviceId: number): Promise<AuthorisedUser[]> {
     return services.authorisedUsers(await this.supported(), serviceId);
   }
+  async serviceFunctions(serviceId: number): Promise<string[]> {
+    return services.serviceFunctions(await this.supported(), serviceId);
+  }
   async authoriseUser(serviceId: number, userId: number): Promise<void> {
     return services.authoriseUser(await this.supported(), serviceId, userId);
   }
@@ -154,6 +163,12 @@ export class MoodleClient implements MoodleAdmin {
     return this.tokenLock.run(() => tokens.deleteToken(s, tokenId));
   }
 
+  async checkToken(token: string, functions: string[], facts: TokenFacts): Promise<TokenVerdict> {
+    // REST calls carry the token, not the admin session: no login, and the same on every site version.
+    const rest = new MoodleRestClient({ ...this.conn, token }, this.httpOptions);
+    return tokenVerdict((fn) => probeAnswer(() => rest.call(fn, PROBE_PARAMETERS, { idempotent: true })), functions, facts);
+  }
+
   // Under the token lock: counting tokens may set the admin's report filters, as token lookups do.
   async webServiceDependents(): Promise<dependents.WebServiceDependent[]> {
     const s = await this.supported();
@@ -176,6 +191,12 @@ export class MoodleClient implements MoodleAdmin {
     return plugin.setPluginSettings(await this.supported(), values);
   }
 }
+
+/**
+ * A parameter no function declares: external_api::validate_parameters refuses it ("invalidparameter")
+ * after every access check, so even a function without required parameters never runs.
+ */
+const PROBE_PARAMETERS = { moodle_percipio_iac_probe: 1 };
 
 const cache = new Map<string, MoodleClient>();
 

@@ -3,12 +3,13 @@
 import type { AuthorisedUser, ExternalService } from "./types";
 import { MoodleError, MoodleNotAppliedError, MoodleRecordMissingError } from "./errors";
 import { parseErrorPage } from "./parsers/common";
-import { parseServiceEditForm, parseServiceList, parseServiceUsers, ServiceEditForm, ServiceUsersPage } from "./parsers/services";
+import { parseServiceEditForm, parseServiceFunctions, parseServiceList, parseServiceUsers, ServiceEditForm, ServiceUsersPage } from "./parsers/services";
 import { settingsPath } from "./adminPages";
 import type { MoodleSession } from "./session";
 
 const EDIT_PATH = "/admin/webservice/service.php";
 const USERS_PATH = "/admin/webservice/service_users.php";
+const FUNCTIONS_PATH = "/admin/webservice/service_functions.php";
 
 /**
  * Error codes of dml_missing_record_exception, which service.php throws for an id with no record
@@ -198,3 +199,12 @@ async function changeUser(session: MoodleSession, serviceId: number, userId: num
 
 export const authoriseUser = (s: MoodleSession, serviceId: number, userId: number) => changeUser(s, serviceId, userId, true);
 export const deauthoriseUser = (s: MoodleSession, serviceId: number, userId: number) => changeUser(s, serviceId, userId, false);
+
+/** The functions a service lets its tokens call (its "Functions" page). */
+export async function serviceFunctions(session: MoodleSession, serviceId: number): Promise<string[]> {
+  const step = "read the service's functions";
+  const page = await session.request({ step, path: `${FUNCTIONS_PATH}?id=${serviceId}` });
+  const functions = page.status === 200 ? parseServiceFunctions(page.body) : undefined;
+  if (!functions) throw new MoodleError(step, FUNCTIONS_PATH, `no functions table for service id ${serviceId} (HTTP ${page.status})`);
+  return functions;
+}

@@ -71,6 +71,12 @@ export interface TokenRow {
   lastAccess: string;
   /** Whether the token was ever used (its last access is a date). */
   used: boolean;
+  /**
+   * Capabilities the service's functions declare and the token's user holds in no role (the report's
+   * "Missing capabilities"; always empty for site administrators). Moodle does not check them before a
+   * call, but the functions do, so a call needing one fails.
+   */
+  missingCapabilities?: string[];
 }
 
 /** Tokens named exactly `name` (Moodle's report filter "Is equal to"), or whose name starts with it ("Starts with"). */

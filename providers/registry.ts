@@ -6,12 +6,14 @@ import { externalService } from "./implementations/externalService";
 import { percipioSettings } from "./implementations/percipioSettings";
 import { restProtocol } from "./implementations/restProtocol";
 import { token } from "./implementations/token";
+import { tokenAcceptance } from "./implementations/tokenAcceptance";
 import { webServices } from "./implementations/webServices";
 
 export const implementations = {
-  WebServices: withHints(webServices),
-  WebServiceProtocol: withHints(restProtocol),
-  ExternalServiceAccess: withHints(externalService),
-  WebServiceToken: withHints(token),
-  PercipioSettings: withHints(percipioSettings),
+  WebServices: withHints(webServices, "WebServices"),
+  WebServiceProtocol: withHints(restProtocol, "WebServiceProtocol"),
+  ExternalServiceAccess: withHints(externalService, "ExternalServiceAccess"),
+  WebServiceToken: withHints(token, "WebServiceToken"),
+  PercipioSettings: withHints(percipioSettings, "PercipioSettings"),
+  TokenAcceptance: withHints(tokenAcceptance, "TokenAcceptance"),
 };

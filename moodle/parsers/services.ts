@@ -97,3 +97,19 @@ export function parseServiceUsers(html: string): ServiceUsersPage | undefined {
   if (!$('select[name="removeselect[]"]').length) return undefined;
   return { authorised: userOptions($, "removeselect[]"), notAuthorised: userOptions($, "addselect[]") };
 }
+
+/**
+ * The functions of a service (admin/webservice/service_functions.php): the first column of its table.
+ * A built-in service shows a plain table; a custom one adds a remove link per row, also in that column's
+ * neighbours, so only the first cell's own text is the name.
+ */
+export function parseServiceFunctions(html: string): string[] | undefined {
+  const $ = load(html);
+  const table = $("#region-main table, [role=main] table").first();
+  if (!table.length) return undefined;
+  return table
+    .find("tbody tr")
+    .toArray()
+    .map((tr) => clean($(tr).children("td").first().clone().children().remove().end().text()) || clean($(tr).children("td").first().text()))
+    .filter((name) => /^[a-z][a-z0-9_]*$/.test(name));
+}

@@ -186,6 +186,12 @@ export function parseTokenReport(html: string): TokenReport {
       lastAccess,
       // A last access that is a date always shows its year; "never" in any language has none.
       used: /(?<!\d)\d{4}(?!\d)/.test(lastAccess),
+      // webservice/templates/missing_capabilities.mustache: each capability's raw name under its docs link.
+      missingCapabilities: $(tr)
+        .find(".missingcaps li .text-muted")
+        .toArray()
+        .map((d) => clean($(d).text()))
+        .filter(Boolean),
     });
   });
 

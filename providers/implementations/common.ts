@@ -7,6 +7,7 @@ import { MoodleError, MoodleLoginError } from "../../moodle/errors";
 import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
 import { engineRun } from "./preflightReceipt";
+import { trace } from "./trace";
 import { fileSessionCarry } from "../../moodle/sessionCarry";
 import type { MoodleConnection } from "../../moodle/types";
 import type { ConnectionProps } from "../connection";
@@ -55,6 +56,7 @@ function sameSite(a: string, b: string): boolean {
 
 /** Each retry is shown as it happens (the engine prints the provider's stderr), not only the final failure. */
 function showRetry(line: string): void {
+  trace(line);
   if (/^retrying |-> (connection error|no answer within)|^waiting \d+ s/.test(line)) console.error(`[moodle] ${line}`);
 }
 
@@ -192,15 +194,19 @@ function unreadAfterLoginFailure(err: MoodleLoginError, args: unknown[]) {
  * Adds what only the provider layer knows to errors: refresh and destroy configure providers from
  * state, so after a password change they still hold the old one unless run with --run-program.
  */
-export function withHints(provider: pulumi.dynamic.ResourceProvider): pulumi.dynamic.ResourceProvider {
+export function withHints(provider: pulumi.dynamic.ResourceProvider, kind = ""): pulumi.dynamic.ResourceProvider {
   const wrapped: Record<string, unknown> = {};
   for (const [method, fn] of Object.entries(provider)) {
     wrapped[method] = async (...args: unknown[]) => {
+      const started = Date.now();
+      trace(`${kind}.${method} starts`);
       try {
         return await (fn as (...a: unknown[]) => unknown)(...args);
       } catch (err) {
         if (method === "read" && err instanceof MoodleLoginError) return unreadAfterLoginFailure(err, args);
         throw explained(err);
+      } finally {
+        trace(`${kind}.${method} ends (${Date.now() - started} ms)`);
       }
     };
   }

@@ -30,6 +30,7 @@ describe("token report", () => {
     validUntil: null,
     lastAccess: "Never",
     used: false,
+    missingCapabilities: [],
   };
 
   /** The report as a site with other identity fields shows it: cells and headers c<n>_<field> renumbered as Moodle does. */

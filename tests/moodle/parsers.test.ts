@@ -178,6 +178,7 @@ describe.each(VERSIONS)("parsers on Moodle %s pages", (v) => {
           validUntil: null,
           lastAccess: "Never",
           used: false,
+          missingCapabilities: [],
         },
       ]);
       expect(r.totalRows).toBe(1);

@@ -70,3 +70,36 @@ describe("login pages of guarded sites", () => {
     expect(page.offersSingleSignOn).toBe(false);
   });
 });
+
+describe("the token report's Missing capabilities (Manage tokens, recorded with an ordinary user's token)", () => {
+  it("lists, per row, the capability names the user lacks (in Moodle's order), and nothing for an admin's token", async () => {
+    const { parseTokenReport } = await import("../../moodle/parsers/tokens");
+    const rows = parseTokenReport(guarded("g62-tokens-list-two-tokens.html")).rows;
+    const byName = Object.fromEntries(rows.map((r) => [r.name, r.missingCapabilities]));
+    expect(byName["admin-probe"]).toEqual([]);
+    expect(byName.probe).toEqual([
+      "moodle/category:manage",
+      "moodle/course:create",
+      "moodle/course:visibility",
+      "moodle/course:update",
+      "moodle/course:changecategory",
+      "moodle/course:changeshortname",
+      "moodle/course:changeidnumber",
+      "moodle/site:config",
+      "enrol/self:config",
+      "moodle/grade:manage",
+    ]);
+    // With percipio_progress_tracking taken out of the service, its capability is no longer asked for.
+    const after = parseTokenReport(guarded("g77-tokens-list-after-fnremoved.html")).rows.find((r) => r.name === "probe")!;
+    expect(after.missingCapabilities).toHaveLength(9);
+    expect(after.missingCapabilities).not.toContain("moodle/grade:manage");
+  });
+});
+
+describe("a service's functions page (admin/webservice/service_functions.php)", () => {
+  it("names the functions of the built-in Percipio service", async () => {
+    const { parseServiceFunctions } = await import("../../moodle/parsers/services");
+    expect(parseServiceFunctions(guarded("g78-service-functions-builtin.html"))).toEqual(["percipio_asset_import", "percipio_image_upload", "percipio_progress_tracking"]);
+    expect(parseServiceFunctions("<html><body><div id=region-main><p>no table</p></div></body></html>")).toBeUndefined();
+  });
+});

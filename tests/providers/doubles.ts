@@ -35,3 +35,12 @@ export function useProviderDoubles(started: (doubles: SuiteDoubles) => void, per
 /** The POSTs that change the site (not logins or AJAX lookups). */
 export const sitePosts = (moodle: MoodleDouble) =>
   moodle.control.requests().filter((r) => r.method === "POST" && !r.path.startsWith("/login/") && !r.path.startsWith("/lib/ajax/"));
+
+/**
+ * What the steps before the token switch on: web services and REST. Moodle refuses every web-service
+ * call without them, so a token is proven to work (and so created) only on such a site.
+ */
+export function webServicesOn(moodle: MoodleDouble): void {
+  const config = (moodle.control.state() as { config: Record<string, string> }).config;
+  moodle.control.patchState({ config: { ...config, enablewebservices: "1", webserviceprotocols: "rest" } });
+}
