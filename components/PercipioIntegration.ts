@@ -3,7 +3,6 @@ import type { PercipioSettings as PercipioCredentials, TokenSettings } from "../
 import type { ConnectionArgs } from "../providers/connection";
 import { ExternalServiceAccess } from "../providers/externalServiceAccess";
 import { PercipioSettings } from "../providers/percipioSettings";
-import { TokenAcceptance } from "../providers/tokenAcceptance";
 import { WebServiceProtocol } from "../providers/webServiceProtocol";
 import { WebServices } from "../providers/webServices";
 import { WebServiceToken } from "../providers/webServiceToken";
@@ -85,25 +84,9 @@ export class PercipioIntegration extends pulumi.ComponentResource {
       child,
     );
 
-    // Moodle must accept the token before anything that says it works: the handoff, "Done", phase 2.
-    const acceptance = new TokenAcceptance(
-      "percipio-token-acceptance",
-      {
-        ...connection,
-        token: token.token,
-        tokenId: token.tokenId,
-        moodleName: token.moodleName,
-        serviceShortname: service.shortname,
-        tokenUser: args.token.user,
-        ipRestriction: token.ipRestriction,
-        validUntil: token.validUntil,
-      },
-      child,
-    );
-
     this.percipioConfigured = args.percipio !== undefined;
     if (args.percipio) {
-      new PercipioSettings("percipio-settings", { ...connection, ...args.percipio }, { ...child, dependsOn: [acceptance] });
+      new PercipioSettings("percipio-settings", { ...connection, ...args.percipio }, { ...child, dependsOn: [token] });
     }
 
     this.moodleUrl = pulumi.output(connection.moodleUrl);
@@ -113,14 +96,14 @@ export class PercipioIntegration extends pulumi.ComponentResource {
     this.tokenIssuedAt = token.issuedAt.apply((at) => at ?? "");
     this.handoff = pulumi.secret(
       pulumi
-        .all([this.moodleUrl, token.token, service.shortname, token.moodleName, token.validUntil, token.ipRestriction, token.adopted, acceptance.acceptedByMoodle])
+        .all([this.moodleUrl, token.token, service.shortname, token.moodleName, token.validUntil, token.ipRestriction, token.adopted])
         .apply(([moodleUrl, value, shortname, tokenName, validUntil, ipRestriction, adopted]) =>
           handoffDocument({ moodleUrl, shortname, tokenName, token: adopted ? undefined : value, validUntil, ipRestriction }),
         ),
     );
     const percipioConfigured = args.percipio !== undefined;
     this.nextSteps = pulumi
-      .all([token.adopted, token.issuedAt, token.generation, acceptance.acceptedByMoodle])
+      .all([token.adopted, token.issuedAt, token.generation, token.acceptedByMoodle])
       .apply(([adopted, issuedAt, generation, acceptedByMoodle]) =>
         nextStepsText({ percipioConfigured, adopted: !!adopted, issuedAt: issuedAt ?? "", generation: generation ?? 0, acceptedByMoodle }),
       );

@@ -6,7 +6,6 @@ import { externalService } from "./implementations/externalService";
 import { percipioSettings } from "./implementations/percipioSettings";
 import { restProtocol } from "./implementations/restProtocol";
 import { token } from "./implementations/token";
-import { tokenAcceptance } from "./implementations/tokenAcceptance";
 import { webServices } from "./implementations/webServices";
 
 export const implementations = {
@@ -15,5 +14,4 @@ export const implementations = {
   ExternalServiceAccess: withHints(externalService, "ExternalServiceAccess"),
   WebServiceToken: withHints(token, "WebServiceToken"),
   PercipioSettings: withHints(percipioSettings, "PercipioSettings"),
-  TokenAcceptance: withHints(tokenAcceptance, "TokenAcceptance"),
 };

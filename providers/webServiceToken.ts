@@ -33,12 +33,25 @@ export class WebServiceToken extends pulumi.dynamic.Resource {
   /** 0 for the first token, +1 for each replacement (rotation, expiry, new site URL). */
   declare readonly generation: pulumi.Output<number | undefined>;
   declare readonly adopted: pulumi.Output<boolean>;
+  /** "yes" once Moodle accepted the token for its service's functions; "not proven: <why>" where this runner cannot ask. */
+  declare readonly acceptedByMoodle: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: WebServiceTokenArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       forwardingProvider("WebServiceToken"),
       name,
-      { ...withSecretPassword(args), token: undefined, tokenId: undefined, moodleName: undefined, issuedAt: undefined, generation: undefined, adopted: undefined },
+      {
+        ...withSecretPassword(args),
+        // What a read-back compares Moodle's answer with (providers/implementations/tokenAcceptance.ts).
+        acceptedByMoodle: "yes",
+        token: undefined,
+        tokenId: undefined,
+        moodleName: undefined,
+        issuedAt: undefined,
+        generation: undefined,
+        adopted: undefined,
+        functions: undefined,
+      },
       { ...opts, additionalSecretOutputs: ["token"] },
       "moodle",
       "WebServiceToken",

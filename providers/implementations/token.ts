@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
 import { MoodleTokenExistsError } from "../../moodle/errors";
 import type { TokenRow } from "../../moodle/types";
+import { ACCEPTED, acceptance, functionsOf, GONE, isRefused, REFUSED, refusedError } from "./tokenAcceptance";
 import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "./common";
 
 const shape = {
@@ -31,7 +32,7 @@ const ADOPTED_REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "adoptExi
  * (empty) configured date; the live date decides renewal instead (see renewalDue).
  */
 const ROLLING_REPLACE_KEYS = REPLACE_KEYS.filter((k) => k !== "validUntil");
-const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "renewBeforeDays", "generation"];
+const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "renewBeforeDays", "generation", "acceptedByMoodle"];
 
 /** What makes a token a new generation: any of these changing means Moodle needs a new token. */
 const GENERATION_KEYS = [...REPLACE_KEYS, "moodleUrl"];
@@ -178,6 +179,11 @@ async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>
   throw new Error(`Moodle has expired tokens under the next ${MAX_GENERATION_STEPS} names of '${inputs.name}'; delete them in Manage tokens and run again.`);
 }
 
+/** Whether the token can be called without harm: Moodle deletes a token called after its valid-until. */
+function callable(props: Record<string, any>): boolean {
+  return !props.adopted && typeof props.token === "string" && props.token !== "" && !(props.validUntil && props.validUntil <= isoDaysAhead(1));
+}
+
 export const token: pulumi.dynamic.ResourceProvider = {
   configure: async (req) => configure(req),
   check: async (olds, news) => {
@@ -190,6 +196,8 @@ export const token: pulumi.dynamic.ResourceProvider = {
   diff: async (_id, olds, news) => {
     const replaceKeys = news.adoptExisting ? ADOPTED_REPLACE_KEYS : news.validDays ? ROLLING_REPLACE_KEYS : REPLACE_KEYS;
     const planned = diffFields(olds, news, { replace: [...replaceKeys, "moodleUrl"], update: ["renewBeforeDays"] });
+    // Refused by Moodle at the last read-back: `up` calls again, after the steps before it repaired what they own.
+    if (isRefused(olds.acceptedByMoodle) && !planned.replaces?.length) return { ...planned, changes: true };
     if (!renewalDue(olds.validUntil, news)) return planned;
     return { ...planned, changes: true, replaces: [...(planned.replaces ?? []), "validUntil"] };
   },
@@ -225,38 +233,65 @@ export const token: pulumi.dynamic.ResourceProvider = {
       return { id: String(row.id), outs: { ...common, ...liveFields(row, row.validUntil ?? ""), tokenId: row.id, token: "", adopted: true, issuedAt: "" } };
     }
 
+    const functions = await moodle.serviceFunctions(service.id);
     const created = await createGeneration(moodle, inputs, userId, service.id);
-    return {
-      id: String(created.row.id),
-      outs: {
-        ...common,
-        // What was asked for: Moodle cannot edit a token, so these stay what it was created with.
-        ...liveFields(created.row, created.validUntil),
-        generation: created.generation,
-        tokenId: created.row.id,
-        token: created.token,
-        adopted: false,
-        issuedAt: new Date().toISOString(),
-      },
+    const outs: Record<string, any> = {
+      ...common,
+      // What was asked for: Moodle cannot edit a token, so these stay what it was created with.
+      ...liveFields(created.row, created.validUntil),
+      generation: created.generation,
+      tokenId: created.row.id,
+      token: created.token,
+      adopted: false,
+      issuedAt: new Date().toISOString(),
+      functions,
     };
+    // Before the token is handed off: Moodle must accept it for every function of the service.
+    const accepted = callable(outs) ? await acceptance(moodle, outs, functions, created.row.missingCapabilities ?? []) : ACCEPTED;
+    if (isRefused(accepted)) {
+      // Nothing is handed off that Moodle refuses, and no credential is left that nobody records.
+      await moodle.deleteToken(created.row.id);
+      throw refusedError(outs, accepted, "The new token was deleted again and nothing was handed off; change that in Moodle (or moodle:tokenUser) and run pulumi up again");
+    }
+    return { id: String(created.row.id), outs: { ...outs, acceptedByMoodle: accepted } };
   },
 
   // A token deleted in Moodle (by hand, or expired and used) is reported gone. Moodle cannot edit a
   // token, so a token that still exists has the name, IP restriction and valid-until it was made with:
   // one request for its id answers, however many tokens the site lists.
   async read(id, props) {
-    if (!(await moodleFor(connectionOf(props)).tokenExists(Number(id)))) return { id: "", props: {} };
-    const live = { ...props };
+    const moodle = moodleFor(connectionOf(props));
+    const live: Record<string, any> = { ...props };
+    if (callable(props)) {
+      // The calls that prove Moodle accepts the token also say whether it still exists (no admin page).
+      const functions = await functionsOf(moodle, props);
+      const accepted = await acceptance(moodle, props, functions);
+      if (accepted === `${REFUSED}${GONE}`) return { id: "", props: {} };
+      Object.assign(live, { functions, acceptedByMoodle: accepted });
+    } else if (!(await moodle.tokenExists(Number(id)))) {
+      return { id: "", props: {} };
+    }
     // A rolling token's configured date stays empty: its live date is an output, not a new input.
     // Keys the token never had (validDays of a fixed date) stay absent: the engine refuses undefined.
     const inputs = Object.fromEntries(Object.entries(pick(live, INPUT_KEYS)).filter(([, v]) => v !== undefined));
+    // Only a refusal is drift (its reason shows in the plan); "not proven" is as far as this runner can see.
+    if (inputs.acceptedByMoodle !== undefined && !isRefused(inputs.acceptedByMoodle)) inputs.acceptedByMoodle = ACCEPTED;
     return { id, props: live, inputs: props.validDays ? { ...inputs, validUntil: "" } : inputs };
   },
 
   // Only connection details or adoption can change in place; everything else replaces.
   // The valid-until stays the live one (a rolling or adopted token's configured date is not it).
   async update(_id, olds, news) {
-    return { outs: { ...olds, ...news, validUntil: olds.validUntil ?? news.validUntil } };
+    const outs: Record<string, any> = { ...olds, ...news, validUntil: olds.validUntil ?? news.validUntil };
+    if (isRefused(olds.acceptedByMoodle) && callable(outs)) {
+      const moodle = moodleFor(connectionOf(news));
+      const accepted = await acceptance(moodle, outs, await functionsOf(moodle, outs));
+      if (isRefused(accepted)) {
+        throw refusedError(outs, accepted, "This stack switched on what it owns (web services, REST, the service and its users); what is left must be changed in Moodle, then run pulumi up again");
+      }
+      outs.acceptedByMoodle = accepted;
+    }
+    return { outs };
   },
 
   async delete(id, props) {

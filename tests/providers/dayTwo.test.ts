@@ -11,7 +11,7 @@ import { webServices } from "../../providers/implementations/webServices";
 import { restProtocol } from "../../providers/implementations/restProtocol";
 import { externalService } from "../../providers/implementations/externalService";
 import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
-import { sitePosts, useProviderDoubles } from "./doubles";
+import { sitePosts, useProviderDoubles, webServicesOn } from "./doubles";
 import { connectionTo, settingsInputsFor, tokenInputsFor } from "./inputs";
 
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
@@ -55,6 +55,7 @@ describe("destroy after a refresh (one provider process)", () => {
 });
 
 describe("token generations", () => {
+  beforeEach(() => webServicesOn(moodle));
   it("a replacement never takes its predecessor's name, even when only the site URL changed", async () => {
     const first = tokenInputs();
     const created = await token.check!({}, first);
@@ -107,9 +108,13 @@ describe("token generations", () => {
 });
 
 describe("a token left by an interrupted create", () => {
+  beforeEach(() => webServicesOn(moodle));
   it("is recognised as ours (exact generation name, same attributes, never used) and replaced", async () => {
     const inputs = (await token.check!({}, tokenInputs())).inputs;
     const lost = await token.create(inputs); // its value "lost": the run died before recording it
+    // ... and before calling it: Moodle shows it never used. (A run that dies after its calls leaves a
+    // used token, which the next run cannot prove it made: it stops and says how to go on, below.)
+    moodle.control.patchState({ tokens: state().tokens.map((t: any) => ({ ...t, lastaccess: 0 })) });
     clearClientCache();
     const again = await token.create(inputs);
     expect(again.id).not.toBe(lost.id);

@@ -8,7 +8,7 @@ import { moodleTokenName, token } from "../../providers/implementations/token";
 import { webServices } from "../../providers/implementations/webServices";
 import { percipioSettings } from "../../providers/implementations/percipioSettings";
 import { externalService } from "../../providers/implementations/externalService";
-import { useProviderDoubles } from "./doubles";
+import { useProviderDoubles, webServicesOn } from "./doubles";
 import { connectionTo, tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;
@@ -67,6 +67,7 @@ describe("diff", () => {
 });
 
 describe("web-service token", () => {
+  beforeEach(() => webServicesOn(moodle));
   it("creates a token named with its generation fingerprint, finds it again, and deletes it", async () => {
     const created = await token.create(tokenInputs());
     expect(created.outs.moodleName).toBe(moodleTokenName(tokenInputs()));

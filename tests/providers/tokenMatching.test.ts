@@ -1,6 +1,7 @@
 // Which of several tokens in Moodle is this stack's: a site holds tokens of other users, services,
 // IP restrictions and dates, often with similar names, and the token provider must act only on the
 // one it made (or was told to adopt). Called directly against the Moodle double.
+import { webServicesOn } from "./doubles";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { moodleTokenName, renewalDue, token } from "../../providers/implementations/token";
@@ -44,6 +45,7 @@ beforeEach(() => {
 });
 
 describe("a same-named token found at create", () => {
+  beforeEach(() => webServicesOn(moodle));
   const inputs = async () => (await token.check!({}, tokenInputs({ ipRestriction: "10.0.0.0/8", validUntil: "2040-01-01" }))).inputs;
   const ourName = async () => moodleTokenName(await inputs());
   const attributes = async () => ({ name: await ourName(), iprestriction: "10.0.0.0/8", validuntil: Math.floor(Date.parse("2040-01-01T00:00:00Z") / 1000) });
@@ -90,6 +92,7 @@ describe("a same-named token found at create", () => {
 });
 
 describe("adopting a hand-made token", () => {
+  beforeEach(() => webServicesOn(moodle));
   const adopt = (overrides: Record<string, unknown> = {}) => tokenInputs({ name: "skillsoft", adoptExisting: true, ...overrides });
 
   it("takes the one of the configured user on the configured service, whatever others share its name", async () => {
@@ -111,6 +114,7 @@ describe("adopting a hand-made token", () => {
 });
 
 describe("read and delete act on the token with the recorded id only", () => {
+  beforeEach(() => webServicesOn(moodle));
   it("read finds it among others, reports it gone once deleted, and delete leaves the others", async () => {
     const created = await token.create((await token.check!({}, tokenInputs())).inputs);
     addTokens({ name: created.outs.moodleName, userId: 7 }, { name: "other" });
@@ -125,11 +129,23 @@ describe("read and delete act on the token with the recorded id only", () => {
 
   it("read concludes 'gone' only from Moodle's 'no such record': a failed page read is an error, never a deleted token", async () => {
     const created = await token.create((await token.check!({}, tokenInputs())).inputs);
+    // A token expiring within a day is looked up on its page (calling it could make Moodle delete it).
+    const expiring = { ...created.outs, validUntil: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) };
     moodle.control.injectFault({ method: "GET", path: "/admin/webservice/tokens.php", kind: "error-page", times: 10 });
-    await expect(token.read!(created.id, created.outs)).rejects.toThrow(/cannot tell whether token \d+ exists: Moodle said "Error reading from database"/);
+    await expect(token.read!(created.id, expiring)).rejects.toThrow(/cannot tell whether token \d+ exists: Moodle said "Error reading from database"/);
+    moodle.control.clearFaults();
+    expect(await token.read!(created.id, expiring)).toMatchObject({ id: created.id });
+    // The same id on another page of Moodle's answer: only the confirmation form for exactly this id counts.
+    moodle.control.patchState({ tokens: [] });
+    expect(await token.read!(created.id, expiring)).toEqual({ id: "", props: {} });
+  });
+
+  it("read of a callable token concludes 'gone' only from Moodle's 'invalidtoken': a failed call is an error, never a deleted token", async () => {
+    const created = await token.create((await token.check!({}, tokenInputs())).inputs);
+    moodle.control.injectFault({ method: "POST", path: "/webservice/rest/server.php", kind: "status", status: 503, times: 10 });
+    await expect(token.read!(created.id, created.outs)).rejects.toThrow(/HTTP 503/);
     moodle.control.clearFaults();
     expect(await token.read!(created.id, created.outs)).toMatchObject({ id: created.id });
-    // The same id on another page of Moodle's answer: only the confirmation form for exactly this id counts.
     moodle.control.patchState({ tokens: [] });
     expect(await token.read!(created.id, created.outs)).toEqual({ id: "", props: {} });
   });
@@ -175,6 +191,7 @@ describe("the name's fingerprint", () => {
 });
 
 describe("when a rolling token is due for renewal", () => {
+  beforeEach(() => webServicesOn(moodle));
   const day = (offset: number) => new Date(Date.now() + offset * DAY * 1000).toISOString().slice(0, 10);
   const rolling = { validDays: 90, renewBeforeDays: 10 };
 

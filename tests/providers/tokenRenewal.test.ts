@@ -1,6 +1,7 @@
 // A token with a rolling validity (validDays) against the Moodle double: its valid-until is fixed
 // at creation (the inputs do not change from day to day), and diff, which sees the refreshed live
 // token as olds, plans its replacement once it expires within renewBeforeDays.
+import { webServicesOn } from "./doubles";
 import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { moodleTokenName, token } from "../../providers/implementations/token";
@@ -39,6 +40,7 @@ beforeEach(() => {
 });
 
 describe("a token with a rolling validity", () => {
+  beforeEach(() => webServicesOn(moodle));
   it("is created valid for validDays from its creation, in Moodle and in its outputs", async () => {
     const created = await token.create((await token.check!({}, rollingInputs())).inputs);
     expect(created.outs.validUntil).toBe(isoIn(30));
