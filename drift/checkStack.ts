@@ -68,8 +68,8 @@ export async function checkStack(name: string, options: CheckOptions): Promise<S
     // Without a URL the preview fails on config before it reaches any Moodle: nothing to limit.
     await (report.moodleUrl && options.hostSlots ? options.hostSlots.run(hostOf(report.moodleUrl), talkToMoodle) : talkToMoodle());
   } catch (err) {
-    report.status = "error";
     report.message = engineFailure(err, events, name);
+    report.status = locksOut(report.message) ? "locked" : "error";
   } finally {
     report.durationMs = Date.now() - started;
   }
@@ -84,6 +84,14 @@ async function repair(stack: Stack, name: string): Promise<StackReport["repair"]
   } catch (err) {
     return { status: "failed", changes: changesFromEvents(events), message: engineFailure(err, events, name) };
   }
+}
+
+/**
+ * Whether Moodle locked the admin out: the client's errors say "the account is locked" (lockoutthreshold)
+ * or "second factor is locked" (tool_mfa's lockout). A person must unlock it; retrying cannot help.
+ */
+export function locksOut(message: string): boolean {
+  return /\b(the account is locked|second factor is locked)\b/.test(message);
 }
 
 /** moodle:url as configured (not secret); "" when unset or unreadable (the preview will say why). */

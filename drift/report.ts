@@ -6,12 +6,17 @@ export const EXIT_CLEAN = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_DRIFT = 2;
 
+/** A stack whose Moodle could not be compared with it: nothing answered, the admin is locked out, or the check failed. */
+function cannotCheck(s: StackReport): boolean {
+  return s.status === "unreachable" || s.status === "locked" || s.status === "error";
+}
+
 /**
- * 1 when any stack could not be checked (error, unreachable) or a repair failed; else 2 when a stack
+ * 1 when any stack could not be checked (error, unreachable, locked) or a repair failed; else 2 when a stack
  * drifted and was not repaired, or a token expires within the warning window; else 0.
  */
 export function exitCode(stacks: readonly StackReport[]): number {
-  if (stacks.some((s) => s.status === "error" || s.status === "unreachable" || s.repair?.status === "failed")) return EXIT_ERROR;
+  if (stacks.some((s) => cannotCheck(s) || s.repair?.status === "failed")) return EXIT_ERROR;
   const needsAction = (s: StackReport) => (s.status === "drift" && s.repair?.status !== "repaired") || s.token.expiresSoon;
   return stacks.some(needsAction) ? EXIT_DRIFT : EXIT_CLEAN;
 }
@@ -24,7 +29,7 @@ export function tokenColumn(s: StackReport): string {
 }
 
 function changesColumn(s: StackReport): string {
-  if (s.status === "unreachable" || s.status === "error") return firstLine(s.message ?? "");
+  if (cannotCheck(s)) return firstLine(s.message ?? "");
   const changes = s.changes.map(describeChange).join("; ") || "-";
   if (!s.repair) return changes;
   return s.repair.status === "repaired"
@@ -68,7 +73,7 @@ function testCase(s: StackReport): { kind: "pass" | "failure" | "error"; xml: st
   const out = `      <system-out>${xml(`moodle:url ${s.moodleUrl || "-"}; status ${s.status}; token expires in ${tokenColumn(s)}`)}</system-out>`;
   const body: string[] = [];
   let kind: "pass" | "failure" | "error" = "pass";
-  if (s.status === "unreachable" || s.status === "error" || s.repair?.status === "failed") {
+  if (cannotCheck(s) || s.repair?.status === "failed") {
     kind = "error";
     const message = s.repair?.status === "failed" ? `repair failed: ${s.repair.message ?? ""}` : `${s.status}: ${s.message ?? ""}`;
     body.push(`      <error type="${s.status}" message="${xml(firstLine(message))}">${xml(message)}</error>`);

@@ -1,8 +1,10 @@
 // What the drift report says about one stack; shared by the checker and the report writers.
 
 /** clean: Moodle matches the stack; drift: someone changed Moodle (or the stack has pending changes);
- * unreachable: nothing answers at moodle:url; error: the check itself failed (config, secrets, login…). */
-export type StackStatus = "clean" | "drift" | "unreachable" | "error";
+ * unreachable: nothing answers at moodle:url; locked: Moodle locked the admin account or its second
+ * factor (a person must unlock it; the message says how); error: the check itself failed (config,
+ * secrets, login…). */
+export type StackStatus = "clean" | "drift" | "unreachable" | "locked" | "error";
 
 /** One resource the preview (or a repair) would change, with the fields that differ. */
 export interface ResourceChange {

@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
 import { clientFor } from "../../moodle/client";
-import { MoodleError, MoodleLoginError } from "../../moodle/errors";
+import { MoodleAccountLockedError, MoodleError, MoodleLoginError, MoodleMfaError } from "../../moodle/errors";
 import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
 import { engineRun } from "./preflightReceipt";
@@ -203,7 +203,10 @@ export function withHints(provider: pulumi.dynamic.ResourceProvider, kind = ""):
       try {
         return await (fn as (...a: unknown[]) => unknown)(...args);
       } catch (err) {
-        if (method === "read" && err instanceof MoodleLoginError) return unreadAfterLoginFailure(err, args);
+        // Kept as recorded only while a newer password may be the cure; a lockout is reported as it is.
+        if (method === "read" && err instanceof MoodleLoginError && !(err instanceof MoodleAccountLockedError) && !(err instanceof MoodleMfaError)) {
+          return unreadAfterLoginFailure(err, args);
+        }
         throw explained(err);
       } finally {
         trace(`${kind}.${method} ends (${Date.now() - started} ms)`);

@@ -295,3 +295,20 @@ describe("reachability", () => {
     }
   });
 });
+
+describe("a stack whose admin Moodle locked out", () => {
+  it("is told from any other failure by the client's words for both lockouts", async () => {
+    const { locksOut } = await import("../../drift/checkStack");
+    expect(locksOut('log in failed at /login/index.php: Moodle refused the login for user "admin" with "Your account is locked…": the account is locked after too many failed logins')).toBe(true);
+    expect(locksOut("pass multi-factor authentication failed at /admin/tool/mfa/auth.php: Moodle shows \"Unable to authenticate\": the admin's second factor is locked after too many refused codes")).toBe(true);
+    expect(locksOut('log in failed at /login/index.php: Moodle said "Invalid login, please try again" for user "admin"')).toBe(false);
+    expect(locksOut("nothing answers at moodle:url")).toBe(false);
+  });
+
+  it("has its own status: a row saying what unlocks it, a JUnit error of type locked, and exit code 1", () => {
+    const locked = stack({ stack: "prod", status: "locked", message: "the account is locked after too many failed logins. Unlock it with the link Moodle emailed…" });
+    expect(exitCode([stack({ status: "drift" }), locked])).toBe(1);
+    expect(table({ generatedAt: "", durationMs: 0, concurrency: 1, stacks: [locked], exitCode: 1 } as FleetReport)).toMatch(/^prod +https:\/\/moodle\.example\.com +locked +the account is locked/m);
+    expect(junit({ generatedAt: "", durationMs: 0, concurrency: 1, stacks: [locked], exitCode: 1 } as FleetReport)).toMatch(/<error type="locked" message="locked: the account is locked/);
+  });
+});
