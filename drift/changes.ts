@@ -45,7 +45,9 @@ export function changesFromRefreshEvents(events: readonly EngineEvent[]): Resour
       type: step.type.split(":").pop() as string,
       name: step.urn.split("::").pop() as string,
       op: step.op === "delete" ? "create" : "update",
-      fields: step.op === "delete" ? [] : differingKeys(step.old?.outputs, step.new?.outputs).sort(),
+      // A read-back can differ in its inputs only: a failed up already recorded the live outputs (a token
+      // Moodle refuses keeps refusing), while the inputs it read back still differ from the applied ones.
+      fields: step.op === "delete" ? [] : [...new Set([...differingKeys(step.old?.outputs, step.new?.outputs), ...differingKeys(step.old?.inputs, step.new?.inputs)])].sort(),
     });
   }
   return changes;

@@ -120,6 +120,9 @@ export const STRINGS = {
     "tool_mfa/error:notenoughfactors": "Unable to authenticate",
     "tool_mfa/error:reauth":
       "We couldn't confirm your identity sufficiently to meet the site authentication security policy.<br>This may be due to: <br> 1) Steps being locked - please wait a few minutes and try again.\n     <br> 2) Steps being failed - please double check the details for each step. <br> 3) Steps were skipped - please reload this page or try logging in again.",
+    // renderer::not_enough_factors()'s support address (recorded g25 of moodle-5.0-guarded).
+    "tool_mfa/error:support": "If you are still unable to log in, or believe you are seeing this in error, please email:",
+    "tool_mfa/email:subject": "Unable to log in to {$a}",
     "tool_mfa/redirecterrordetected": "Unsupported redirect detected, script execution terminated. Redirection error occured between MFA and {$a}.",
     "factor_totp/logintitle": "Verify it's you by mobile app",
     "factor_totp/logindesc": "Use the authenticator app in your mobile device to generate a code.",

@@ -177,6 +177,8 @@ function mfaLogout(d: DoubleContext, req: Request, res: Response, s: Session): v
 interface Submission {
   error?: string;
   counter?: number;
+  /** The code as posted: a refused code is shown again in the field (recorded g08: value="000000"). */
+  value?: string;
 }
 
 /** moodleform::_process_submission(): the form's marker in the POST body (== 1). */
@@ -190,12 +192,13 @@ function submitted(req: Request): boolean {
  * passes the factor. Undefined when the request was answered.
  */
 function submit(d: DoubleContext, req: Request, res: Response, s: Session, user: DoubleUser, factor: Factor): Submission | undefined {
-  const code = (param(req, "verificationcode") ?? "").replace(/[^a-zA-Z0-9]/g, "");
+  const posted = param(req, "verificationcode") ?? "";
+  const code = posted.replace(/[^a-zA-Z0-9]/g, "");
   const error = validateCode(d.store.state, user, factor, code, d.now());
   if (error) {
     const counter = incrementLockCounter(d.store.state, s, user, factor);
     d.store.save();
-    return resolveMfaStatus(d, req, res, s, user, false) ? undefined : { error, counter };
+    return resolveMfaStatus(d, req, res, s, user, false) ? undefined : { error, counter, value: posted };
   }
   d.store.save();
   setFactorState(s, user, factor, "pass");
@@ -213,7 +216,7 @@ function renderForm(d: DoubleContext, res: Response, s: Session, user: DoubleUse
     .filter((f) => f !== factor)
     .map((f) => ({ factor: f, locked: factorState(s, user, f) === "locked" }));
   const descArg = factor === "email" ? obfuscateEmail(user.email) : undefined;
-  html(res, 200, verificationPage(renderCtx(d, s), { factor, others, errorHtml, frozen: remaining <= 0, descArg }));
+  html(res, 200, verificationPage(renderCtx(d, s), { factor, others, errorHtml, value: result.value, frozen: remaining <= 0, descArg }));
 }
 
 export function mfaRoutes(app: Express, d: DoubleContext): void {
