@@ -45,12 +45,18 @@ export function changesFromRefreshEvents(events: readonly EngineEvent[]): Resour
       type: step.type.split(":").pop() as string,
       name: step.urn.split("::").pop() as string,
       op: step.op === "delete" ? "create" : "update",
-      // A read-back can differ in its inputs only: a failed up already recorded the live outputs (a token
-      // Moodle refuses keeps refusing), while the inputs it read back still differ from the applied ones.
-      fields: step.op === "delete" ? [] : [...new Set([...differingKeys(step.old?.outputs, step.new?.outputs), ...differingKeys(step.old?.inputs, step.new?.inputs)])].sort(),
+      fields: step.op === "delete" ? [] : [...new Set([...differingKeys(step.old?.outputs, step.new?.outputs), ...refusals(step.new?.outputs)])].sort(),
     });
   }
   return changes;
+}
+
+/**
+ * Outputs in which Moodle refuses what the stack needs (the token's acceptedByMoodle, "refused: <why>"):
+ * drift even when a failed up already recorded the refusal, so old and new agree.
+ */
+function refusals(outputs: Record<string, unknown> = {}): string[] {
+  return Object.keys(outputs).filter((k) => typeof outputs[k] === "string" && (outputs[k] as string).startsWith("refused: "));
 }
 
 function differingKeys(olds: Record<string, unknown> = {}, news: Record<string, unknown> = {}): string[] {

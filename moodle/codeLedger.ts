@@ -13,8 +13,14 @@ import { TOTP_PERIOD_SECONDS, stepStart, totpStep } from "./totp";
  * default window (15 s) plus the time the request takes to reach Moodle.
  */
 export const SPENT_MARGIN_SECONDS = 20;
-/** A refused key is not tried again from this machine for this long (a new key in the stack config is tried at once). */
-export const REFUSED_KEY_MS = 24 * 3600_000;
+/**
+ * A refused key is not tried again from this machine for this long: long enough for a drift run over
+ * many stacks or an hourly schedule not to walk the factor into tool_mfa's lockout, which only an admin
+ * undoes. A new key in the stack config is tried at once.
+ */
+export const LEDGER_FOLDER = "totp-ledger";
+
+export const REFUSED_KEY_MS = 3600_000;
 /** Submissions older than this cannot matter any more. */
 const KEEP_SECONDS = 10 * TOTP_PERIOD_SECONDS;
 
@@ -58,7 +64,7 @@ function memoryLedger(now: () => number, sleep: (ms: number) => Promise<void>): 
 export function fileCodeLedger(site: string, username: string, key: string, opts: FileLedgerOptions = {}): CodeLedger {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const dir = privateDir(opts.dir ?? path.join(cacheRoot(), "totp-ledger"));
+  const dir = privateDir(opts.dir ?? path.join(cacheRoot(), LEDGER_FOLDER));
   if (!dir) return memoryLedger(now, sleep);
   const file = path.join(dir, `${secretHash(dir, ["ledger", site, username.toLowerCase()])}.json`);
   const keyId = secretHash(dir, ["key", site, username.toLowerCase(), key], 16);
@@ -98,7 +104,7 @@ function ledgerOn(
         const decided = await locked((state) => {
           const t = seconds();
           const refused = state.refused[keyId];
-          if (refused && now() - refused.at < REFUSED_KEY_MS) return { refused: refused.reason };
+          if (refused && now() - refused.at < REFUSED_KEY_MS) return { refused: refused.reason, until: refused.at + REFUSED_KEY_MS };
           state.submitted = state.submitted.filter((at) => t - at < KEEP_SECONDS);
           const earliest = Math.max(minStep, firstUnspentStep(state.submitted));
           if (totpStep(t) >= earliest) {
@@ -107,7 +113,7 @@ function ledgerOn(
           }
           return { waitUntil: stepStart(earliest) };
         });
-        if ("refused" in decided) throw new RefusedKeyError(decided.refused!);
+        if ("refused" in decided) throw new RefusedKeyError(decided.refused!, decided.until!);
         if ("step" in decided) return decided.step!;
         const waitSeconds = decided.waitUntil! - seconds();
         waiting(Math.ceil(waitSeconds));
@@ -122,5 +128,12 @@ function ledgerOn(
   };
 }
 
-/** claimStep found that Moodle refused this very key earlier. */
-export class RefusedKeyError extends Error {}
+/** claimStep found that Moodle refused this very key earlier; it may be tried again from `until` (epoch ms). */
+export class RefusedKeyError extends Error {
+  constructor(
+    message: string,
+    readonly until: number,
+  ) {
+    super(message);
+  }
+}

@@ -6,7 +6,7 @@
 // first, sends a mail just by being shown.
 import type { MoodleHttp } from "./http";
 import { MoodleMfaError, stripQuery } from "./errors";
-import { RefusedKeyError, type CodeLedger } from "./codeLedger";
+import { LEDGER_FOLDER, RefusedKeyError, type CodeLedger } from "./codeLedger";
 import { attemptsLeft, classifyCodeRefusal, parseMfaPage, type MfaPage } from "./parsers/mfa";
 import { registerSecret } from "./redact";
 import { decodeBase32Key, totpCode, TotpKeyError } from "./totp";
@@ -81,7 +81,11 @@ export async function answerTotp(http: MoodleHttp, answer: TotpAnswer): Promise<
       );
     } catch (e) {
       if (e instanceof RefusedKeyError) {
-        throw mfaError(`Moodle refused this ${KEY} earlier ("${e.message}"); it is not tried again (each refused code counts towards the lockout). Put the key shown when the admin's authenticator app was set up in ${KEY}`);
+        throw mfaError(
+          `Moodle refused this ${KEY} earlier ("${e.message}"); it is not tried again before ${new Date(e.until).toISOString()} (each refused code counts towards ` +
+            `tool_mfa's lockout, which only an admin can undo). Put the key shown when the admin's authenticator app was set up in ${KEY}; ` +
+            `if Moodle's side was what changed, remove the folder ${LEDGER_FOLDER} in this machine's moodle-percipio-iac cache to try it at once`,
+        );
       }
       throw e;
     }
@@ -121,7 +125,7 @@ export async function answerTotp(http: MoodleHttp, answer: TotpAnswer): Promise<
     }
     if (refusal === "wrong") {
       await answer.ledger.refuseKey(message);
-      throw mfaError(`Moodle refused the code made from ${KEY} ("${message}"): the key is not the one of the admin's authenticator app. Put the key shown when it was set up in ${KEY}; this key will not be tried again from this machine`);
+      throw mfaError(`Moodle refused the code made from ${KEY} ("${message}"): the key is not the one of the admin's authenticator app. Put the key shown when it was set up in ${KEY}; this key is not tried again from this machine for an hour`);
     }
     if (refusal === "clock") {
       throw mfaError(`Moodle refused the code as too old or too new ("${message}"): this machine's clock and Moodle's differ by more than factor_totp's window; synchronise the clocks (NTP)`);

@@ -146,7 +146,7 @@ describe("changes from a refresh that did not run the program", () => {
     ]);
   });
 
-  it("names inputs that a read-back changed even when a failed up already recorded the live outputs", () => {
+  it("names an output in which Moodle refuses what the stack needs, even when a failed up already recorded it", () => {
     const ev = { sequence: 0, timestamp: 0, resOutputsEvent: { metadata: { op: "update", type: "pulumi-nodejs:dynamic/moodle:WebServiceToken", urn: "u::percipio-token", provider: "",
       old: { outputs: { acceptedByMoodle: "refused: x" }, inputs: { acceptedByMoodle: "yes" } }, new: { outputs: { acceptedByMoodle: "refused: x" }, inputs: { acceptedByMoodle: "refused: x" } } } } } as any;
     expect(changesFromRefreshEvents([ev])).toEqual([{ type: "WebServiceToken", name: "percipio-token", op: "update", fields: ["acceptedByMoodle"] }]);

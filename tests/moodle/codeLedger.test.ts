@@ -95,7 +95,7 @@ describe("the file ledger", () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")).submitted).toHaveLength(1);
   });
 
-  it("refuses a key Moodle refused before, for a day, on every run of this machine; a new key is tried", async () => {
+  it("refuses a key Moodle refused before, for an hour, on every run of this machine; a new key is tried", async () => {
     const c = clock(3000);
     const ledger = fileCodeLedger(SITE, "admin", KEY, { dir, now: c.now, sleep: c.sleep });
     await ledger.refuseKey("Incorrect verification code.");
@@ -103,6 +103,7 @@ describe("the file ledger", () => {
     const err = await again.claimStep(0, () => undefined).catch((e) => e);
     expect(err).toBeInstanceOf(RefusedKeyError);
     expect(err.message).toBe("Incorrect verification code.");
+    expect(err.until).toBe(c.now() + REFUSED_KEY_MS);
     await expect(fileCodeLedger(SITE, "admin", "KRUGS4ZANFZSAYJA", { dir, now: c.now, sleep: c.sleep }).claimStep(0, () => undefined)).resolves.toBe(100);
     c.advance(REFUSED_KEY_MS / 1000 + 1);
     await expect(again.claimStep(0, () => undefined)).resolves.toBeGreaterThan(100);

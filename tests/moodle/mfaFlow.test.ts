@@ -21,7 +21,7 @@ function fakeLedger(opts: { refused?: string; now?: number } = {}) {
   let current = opts.now ?? 59880152;
   const ledger: CodeLedger = {
     async claimStep(minStep, waiting) {
-      if (opts.refused) throw new RefusedKeyError(opts.refused);
+      if (opts.refused) throw new RefusedKeyError(opts.refused, Date.parse("2026-12-04T19:00:00Z"));
       if (minStep > current) {
         waiting((minStep - current) * 30);
         current = minStep;
@@ -139,7 +139,7 @@ describe("logging in with a second factor (TOTP key configured)", () => {
     const t = scripted([...passwordThenMfa, TOTP_PAGE], { ledger: refused.ledger });
     const err = await t.s.ensure().catch((e) => e);
     expect(err).toBeInstanceOf(MoodleMfaError);
-    expect(err.message).toMatch(/refused this moodle:adminTotpSecret earlier \("Incorrect verification code\."\); it is not tried again/);
+    expect(err.message).toMatch(/refused this moodle:adminTotpSecret earlier \("Incorrect verification code\."\); it is not tried again before 2026-12-04T19:00:00.000Z .*remove the folder totp-ledger/);
     expect(t.sent.filter((r) => r.method === "POST" && r.path.startsWith("/admin/tool/mfa"))).toHaveLength(0);
   });
 
