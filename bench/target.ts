@@ -1,5 +1,8 @@
 // Where the bench runs: the Moodle double on a loopback port (default; it counts requests), or a
-// real Moodle from MOODLE_URL, MOODLE_ADMIN_USER, MOODLE_ADMIN_PASSWORD (as scripts/acceptance.sh).
+// real Moodle from MOODLE_URL, MOODLE_ADMIN_USER, MOODLE_ADMIN_PASSWORD (as scripts/acceptance.sh);
+// there MOODLE_ACCESS_LOG (its web server's access log) lets the bench count requests, and
+// MOODLE_RESET_COMMAND puts the site back before each run (`npm run bench -- --real` sets both).
+import { execSync } from "child_process";
 import * as fs from "fs";
 import { startMoodleDouble } from "../moodle-double";
 import { withAppTokens } from "../moodle-double/seed";
@@ -25,11 +28,25 @@ function shape(method: string, path: string): string {
   return `${method} ${p}?${[...params].map(([k, v]) => (keep.has(k) ? `${k}=${v}` : k)).join("&")}`;
 }
 
+/** "METHOD path" of each request line of a web server's access log (the common and combined formats). */
+export function accessLogRequests(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    const m = /"(GET|POST|HEAD|PUT|DELETE) (\S+) HTTP\/[\d.]+"/.exec(line);
+    if (m) out.push(shape(m[1], m[2]));
+  }
+  return out;
+}
+
 /** `otherTokens`: the double's site also holds that many Moodle-app tokens (moodle-double/seed.ts), again after each reset. */
 export async function startTarget(opts: { otherTokens?: number } = {}): Promise<BenchTarget> {
   const { MOODLE_URL: url, MOODLE_ADMIN_USER: username, MOODLE_ADMIN_PASSWORD: password } = process.env;
   if (url && username && password) {
     const caCertFile = process.env.MOODLE_CA_CERT_FILE || undefined;
+    const accessLog = process.env.MOODLE_ACCESS_LOG || undefined;
+    const resetCommand = process.env.MOODLE_RESET_COMMAND || undefined;
+    const size = () => (accessLog && fs.existsSync(accessLog) ? fs.statSync(accessLog).size : 0);
+    let from = size();
     return {
       kind: "real",
       url,
@@ -38,8 +55,17 @@ export async function startTarget(opts: { otherTokens?: number } = {}): Promise<
       allowHttp: process.env.MOODLE_ALLOW_HTTP === "true",
       caCertFile,
       caCertPem: caCertFile ? fs.readFileSync(caCertFile, "utf8") : undefined,
-      reset: () => undefined,
-      takeRequests: () => undefined,
+      reset: () => {
+        if (resetCommand) execSync(resetCommand, { stdio: ["ignore", "ignore", "inherit"] });
+        from = size();
+      },
+      takeRequests: () => {
+        if (!accessLog) return undefined;
+        const to = size();
+        const appended = to > from ? fs.readFileSync(accessLog).subarray(from, to).toString("utf8") : "";
+        from = to;
+        return accessLogRequests(appended);
+      },
       stop: async () => undefined,
     };
   }
