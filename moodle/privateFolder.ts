@@ -109,3 +109,19 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T> | T, op
     fs.rmSync(lock, { force: true });
   }
 }
+
+/** Encrypts JSON with AES-256-GCM under `key` (32 bytes): iv, tag and ciphertext in one buffer. */
+export function seal(key: Buffer, value: unknown): Buffer {
+  const iv = crypto.randomBytes(12);
+  const cipher = crypto.createCipheriv("aes-256-gcm", key, iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(value)), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]);
+}
+
+/** What seal() encrypted under the same key; throws for anything else (another key, a changed byte). */
+export function unseal(key: Buffer, sealed: Buffer): unknown {
+  if (sealed.length < 28) throw new Error("not a sealed value");
+  const decipher = crypto.createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
+  decipher.setAuthTag(sealed.subarray(12, 28));
+  return JSON.parse(Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString("utf8"));
+}

@@ -10,11 +10,10 @@
 // log in anyway. It stands for CARRY_IDLE_MS after its last use and CARRY_MAX_MS in all. A carried
 // session Moodle no longer knows costs nothing extra: the first page then redirects to the login,
 // and the session logs in as it would have.
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { MoodleConnection, MoodleVersion } from "./types";
-import { cacheRoot, privateDir, readOwn, secretHash, withFileLock, writePrivate } from "./privateFolder";
+import { cacheRoot, privateDir, readOwn, seal, secretHash, unseal, withFileLock, writePrivate } from "./privateFolder";
 
 /** Unused for this long, a carried session is not taken (the gap between the passes of one `pulumi up` is seconds). */
 export const CARRY_IDLE_MS = 120_000;
@@ -84,13 +83,8 @@ export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: C
         const st = fs.lstatSync(file);
         if (now() - st.mtimeMs > CARRY_IDLE_MS) return undefined;
         const sealed = readOwn(file);
-        if (!sealed || sealed.length < 28) return undefined;
-        const decipher = crypto.createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
-        decipher.setAuthTag(sealed.subarray(12, 28));
-        const { savedAt, session } = JSON.parse(Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString("utf8")) as {
-          savedAt: number;
-          session: CarriedSession;
-        };
+        if (!sealed) return undefined;
+        const { savedAt, session } = unseal(key, sealed) as { savedAt: number; session: CarriedSession };
         if (typeof savedAt !== "number" || now() - savedAt > CARRY_MAX_MS || typeof session?.userId !== "number") return undefined;
         const at = new Date(now());
         fs.utimesSync(file, at, at);
@@ -103,10 +97,10 @@ export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: C
       try {
         const { file, key } = named();
         sweep(dir, now());
-        const iv = crypto.randomBytes(12);
-        const cipher = crypto.createCipheriv("aes-256-gcm", key, iv);
-        const body = Buffer.concat([cipher.update(JSON.stringify({ savedAt: now(), session })), cipher.final()]);
-        writePrivate(file, Buffer.concat([iv, cipher.getAuthTag(), body]));
+        writePrivate(file, seal(key, { savedAt: now(), session }));
+        // Its time of last use, on the same clock take() reads it with.
+        const at = new Date(now());
+        fs.utimesSync(file, at, at);
       } catch {
         // not kept: the next process logs in
       }

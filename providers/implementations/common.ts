@@ -8,6 +8,7 @@ import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
 import { engineRun } from "./preflightReceipt";
 import { trace } from "./trace";
+import { carriedRead } from "./readCarry";
 import { fileSessionCarry } from "../../moodle/sessionCarry";
 import type { MoodleConnection } from "../../moodle/types";
 import type { ConnectionProps } from "../connection";
@@ -190,6 +191,13 @@ function unreadAfterLoginFailure(err: MoodleLoginError, args: unknown[]) {
   return { id, props };
 }
 
+type ReadFn = (id: string, props: Record<string, unknown>) => Promise<pulumi.dynamic.ReadResult>;
+
+/** A read that takes the other pass's read of the same `pulumi` run (readCarry.ts). */
+function carriedReadOf(kind: string, read: ReadFn): ReadFn {
+  return (id, props) => carriedRead(`pulumi:${engineRun()}`, kind, id, props, () => read(id, props));
+}
+
 /**
  * Adds what only the provider layer knows to errors: refresh and destroy configure providers from
  * state, so after a password change they still hold the old one unless run with --run-program.
@@ -197,11 +205,12 @@ function unreadAfterLoginFailure(err: MoodleLoginError, args: unknown[]) {
 export function withHints(provider: pulumi.dynamic.ResourceProvider, kind = ""): pulumi.dynamic.ResourceProvider {
   const wrapped: Record<string, unknown> = {};
   for (const [method, fn] of Object.entries(provider)) {
+    const call = (method === "read" ? carriedReadOf(kind, fn as ReadFn) : fn) as (...a: unknown[]) => unknown;
     wrapped[method] = async (...args: unknown[]) => {
       const started = Date.now();
       trace(`${kind}.${method} starts`);
       try {
-        return await (fn as (...a: unknown[]) => unknown)(...args);
+        return await call(...args);
       } catch (err) {
         // Kept as recorded only while a newer password may be the cure; a lockout is reported as it is.
         if (method === "read" && err instanceof MoodleLoginError && !(err instanceof MoodleAccountLockedError) && !(err instanceof MoodleMfaError)) {

@@ -112,18 +112,32 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
     expect(passes[1][0]).toBe("GET /admin/settings.php?section=optionalsubsystems");
     // Each of those pages is read again only by the step that writes it, in the update pass.
     expect(log.filter((r) => r === SERVICES_LIST)).toHaveLength(2);
-    expect(log).toHaveLength(18);
+    // The new token is proven before it is handed off: the service's functions, one call of each.
+    expect(log.filter((r) => r === "GET /admin/webservice/service_functions.php?id=3")).toHaveLength(1);
+    expect(log.filter((r) => r === "POST /webservice/rest/server.php")).toHaveLength(3);
+    expect(log).toHaveLength(22);
     expect(receipts()).toEqual([]);
   });
 
-  it("no-op up reads no preflight at all: one login, then only the refresh of each pass", async () => {
+  it("no-op up reads no preflight at all: one login and one read-back, in the preview pass; the update pass asks Moodle nothing", async () => {
     const { log, passes, stdout } = await run(["up", "--yes"]);
     expect(stdout).not.toMatch(/\+ \d+ to create|~ \d+ to update/);
     expect(preflightRuns(moodle)).toBe(0);
     expect(log.filter((r) => r === SERVICES_LIST)).toEqual([]);
     expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
-    expect(passes).toHaveLength(2);
-    expect(log).toHaveLength(10);
+    // The update pass takes the preview pass's read-back of each resource (providers/implementations/readCarry.ts).
+    expect(passes).toHaveLength(1);
+    expect([...log].sort()).toEqual(
+      [
+        LOGIN_PAGE,
+        "POST /login/index.php",
+        "GET /admin/settings.php?section=optionalsubsystems",
+        "GET /admin/settings.php?section=webserviceprotocols",
+        "GET /admin/webservice/service.php?id=3",
+        // The token: one call per function of the service proves Moodle still accepts it (and that it exists).
+        ...Array(3).fill("POST /webservice/rest/server.php"),
+      ].sort(),
+    );
   });
 
   it("phase-2 up: the preflight's reads appear once (preview pass), the update pass writes the settings only", async () => {
@@ -134,7 +148,7 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
     expect(log.filter((r) => r === SERVICES_LIST)).toHaveLength(1);
     expect(passes.at(-1)).toEqual(["GET /admin/settings.php?section=modsettingpercipio", "POST /admin/settings.php?section=modsettingpercipio"]);
     expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
-    expect(log).toHaveLength(16);
+    expect(log).toHaveLength(14);
     expect(receipts()).toEqual([]);
   });
 });

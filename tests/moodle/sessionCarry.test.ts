@@ -1,0 +1,146 @@
+// The logged-in session handed from one process of a run to the next: taken while it stands (idle and
+// total limits), only with the same credentials and run, unreadable without them; and a session that
+// takes one over logs in no more, or once when Moodle no longer knows it.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CARRY_IDLE_MS, CARRY_MAX_MS, fileSessionCarry, type CarriedSession } from "../../moodle/sessionCarry";
+import { MoodleHttp, type HttpRequest } from "../../moodle/http";
+import { MoodleSession } from "../../moodle/session";
+import { MANUAL_LOGIN_PATH } from "../../moodle/login";
+import { page } from "./fixtures";
+
+const ID = { url: "https://moodle.example.com", username: "admin", password: "S3cret-Pass!", totpKey: "JBSWY3DPEHPK3PXP" };
+const SESSION: CarriedSession = { cookies: { version: "tough-cookie@6", cookies: [] }, userId: 2, sesskey: "AbCdEf1234" };
+
+let dir: string;
+let now: number;
+const carry = (identity = ID, scope = "run-1") => fileSessionCarry(identity, scope, { dir, now: () => now });
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-sessions-"));
+  now = Date.now();
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe("fileSessionCarry", () => {
+  it("hands the kept session to the run's next process", () => {
+    carry().keep(SESSION);
+    expect(carry().take()).toEqual(SESSION);
+  });
+
+  it.each([
+    ["another run", { scope: "run-2" }],
+    ["another site", { identity: { ...ID, url: "https://other.example.com" } }],
+    ["another admin", { identity: { ...ID, username: "robot" } }],
+    ["another password", { identity: { ...ID, password: "Rotated-1" } }],
+    ["another TOTP key", { identity: { ...ID, totpKey: "KRUGS4ZANFZSAYJA" } }],
+  ])("is not handed to %s", (_what, other: any) => {
+    carry().keep(SESSION);
+    expect(carry(other.identity ?? ID, other.scope ?? "run-1").take()).toBeUndefined();
+  });
+
+  it("matches the site however its URL ends and the admin's name however it is cased", () => {
+    carry().keep(SESSION);
+    expect(carry({ ...ID, url: `${ID.url}/`, username: "Admin" }).take()).toEqual(SESSION);
+  });
+
+  it("stands CARRY_IDLE_MS after its last use, each use restarting that time, and CARRY_MAX_MS in all", () => {
+    carry().keep(SESSION);
+    now += CARRY_IDLE_MS - 1000;
+    expect(carry().take()).toEqual(SESSION);
+    now += CARRY_IDLE_MS - 1000;
+    expect(carry().take()).toEqual(SESSION);
+    now += CARRY_IDLE_MS + 1000;
+    expect(carry().take()).toBeUndefined();
+    carry().keep(SESSION);
+    for (let used = 0; used < CARRY_MAX_MS; used += CARRY_IDLE_MS / 2) {
+      now += CARRY_IDLE_MS / 2;
+      if (used + CARRY_IDLE_MS / 2 <= CARRY_MAX_MS) expect(carry().take()).toEqual(SESSION);
+    }
+    now += CARRY_IDLE_MS / 2;
+    expect(carry().take()).toBeUndefined();
+  });
+
+  it("keeps nothing readable (no cookie, sesskey, site, user or password) in a file only its owner reads", () => {
+    carry().keep({ ...SESSION, cookies: { cookies: [{ key: "MoodleSession", value: "v3ryS3cretSessionId" }] } });
+    const names = fs.readdirSync(dir);
+    const all = names.join(" ") + names.map((n) => fs.readFileSync(path.join(dir, n)).toString("latin1")).join(" ");
+    for (const secret of ["v3ryS3cretSessionId", SESSION.sesskey!, "moodle.example.com", ID.password]) expect(all).not.toContain(secret);
+    for (const n of names) expect(fs.statSync(path.join(dir, n)).mode & 0o077).toBe(0);
+  });
+
+  it("a damaged file is no session", () => {
+    carry().keep(SESSION);
+    for (const n of fs.readdirSync(dir).filter((x) => x.endsWith(".session"))) fs.writeFileSync(path.join(dir, n), "garbage");
+    expect(carry().take()).toBeUndefined();
+  });
+
+  it("lets the run's processes log in one at a time", async () => {
+    const order: string[] = [];
+    const login = (name: string) => async () => {
+      order.push(`${name} starts`);
+      await new Promise((r) => setTimeout(r, 30));
+      order.push(`${name} ends`);
+    };
+    await Promise.all([carry().inTurn(login("a")), carry().inTurn(login("b"))]);
+    expect(order).toEqual(["a starts", "a ends", "b starts", "b ends"]);
+  });
+
+  it("without a private folder keeps and hands over nothing, and logins still run", async () => {
+    const file = path.join(dir, "not-a-folder");
+    fs.writeFileSync(file, "");
+    const none = fileSessionCarry(ID, "run-1", { dir: file });
+    none.keep(SESSION);
+    expect(none.take()).toBeUndefined();
+    await expect(none.inTurn(async () => 42)).resolves.toBe(42);
+  });
+});
+
+describe("a session that takes over the run's session", () => {
+  const SITE = "https://m.example.com/moodle";
+  const LOGIN_FORM = page("5.0", "a1-login-get.html");
+  const ADMIN_PAGE = page("5.0", "b1-optionalsubsystems.html");
+
+  function scripted(answers: { status: number; body?: string; location?: string }[]) {
+    const http = new MoodleHttp({ url: SITE, retries: 0 });
+    const sent: string[] = [];
+    http.request = async (req: HttpRequest) => {
+      sent.push(`${req.method} ${req.path}`);
+      const next = answers.shift();
+      if (!next) throw new Error(`unexpected ${req.method} ${req.path}`);
+      const url = http.absolute(req.path);
+      return { headers: {}, body: "", url, ...next, location: next.location ? new URL(next.location, url).toString() : undefined };
+    };
+    return { http, sent };
+  }
+
+  it("reads its first page without logging in, and keeps the session for the next process", async () => {
+    const first = scripted([{ status: 200, body: LOGIN_FORM }, { status: 303, location: "/moodle/login/index.php?testsession=2" }, { status: 200, body: ADMIN_PAGE }]);
+    const a = new MoodleSession(first.http, { username: "admin", password: "pw" }, () => undefined, undefined, carry({ ...ID, url: SITE }));
+    await a.request({ step: "read", path: "/admin/settings.php?section=optionalsubsystems" });
+    expect(first.sent).toEqual([`GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
+
+    const second = scripted([{ status: 200, body: ADMIN_PAGE }]);
+    const logs: string[] = [];
+    const b = new MoodleSession(second.http, { username: "admin", password: "pw" }, (m) => logs.push(m), undefined, carry({ ...ID, url: SITE }));
+    const state = await b.ensure();
+    expect(state).toMatchObject({ userId: 2, sesskey: expect.any(String) });
+    await b.request({ step: "read", path: "/admin/settings.php?section=optionalsubsystems" });
+    expect(second.sent).toEqual(["GET /admin/settings.php?section=optionalsubsystems"]);
+    expect(logs.join("\n")).toMatch(/using the session this run logged in with \(user id 2\): no login/);
+  });
+
+  it("logs in once when Moodle no longer knows the carried session, and hands the new one on", async () => {
+    carry({ ...ID, url: SITE }).keep({ ...SESSION, cookies: new MoodleHttp({ url: SITE }).exportCookies() });
+    const t = scripted([
+      { status: 303, location: "/moodle/login/index.php" },
+      { status: 200, body: LOGIN_FORM },
+      { status: 303, location: "/moodle/login/index.php?testsession=2" },
+      { status: 200, body: ADMIN_PAGE },
+    ]);
+    const s = new MoodleSession(t.http, { username: "admin", password: "pw" }, () => undefined, undefined, carry({ ...ID, url: SITE }));
+    await s.request({ step: "read", path: "/admin/settings.php?section=optionalsubsystems" });
+    expect(t.sent).toEqual(["GET /admin/settings.php?section=optionalsubsystems", `GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
+    expect(carry({ ...ID, url: SITE }).take()).toMatchObject({ userId: 2, sesskey: expect.any(String) });
+  });
+});

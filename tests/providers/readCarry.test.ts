@@ -1,0 +1,121 @@
+// The read-back carried from the preview pass to the update pass of one `pulumi up`: taken once, by
+// another process of the same run, for the very same resource and recorded state, within its time;
+// encrypted, and never a reason for a read to fail.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { carriedRead, READ_CARRY_TTL_MS } from "../../providers/implementations/readCarry";
+
+const PROPS = { moodleUrl: "https://moodle.example.com", adminUser: "admin", adminPassword: "S3cret-Pass!", enabled: true, token: "0123456789abcdef0123456789abcdef" };
+const RESULT = { id: "enablewebservices", props: { ...PROPS, enabled: false } };
+
+let dir: string;
+let now: number;
+const opts = () => ({ dir, now: () => now });
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-reads-"));
+  now = 1_800_000_000_000;
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** Runs `fn` as if it were another process (the other pass): the carry records who read. */
+async function asOtherProcess<T>(fn: () => Promise<T>): Promise<T> {
+  const pid = Object.getOwnPropertyDescriptor(process, "pid")!;
+  Object.defineProperty(process, "pid", { value: process.pid + 100000, configurable: true });
+  try {
+    return await fn();
+  } finally {
+    Object.defineProperty(process, "pid", pid);
+  }
+}
+
+function reader(result = RESULT) {
+  const calls: number[] = [];
+  return { read: async () => (calls.push(1), result), calls };
+}
+
+describe("carriedRead", () => {
+  it("the other pass takes the read instead of asking Moodle, once", async () => {
+    const first = reader();
+    await expect(asOtherProcess(() => carriedRead("run-1", "WebServices", "enablewebservices", PROPS, first.read, opts()))).resolves.toEqual(RESULT);
+    expect(first.calls).toHaveLength(1);
+    const second = reader({ id: "enablewebservices", props: { ...PROPS, enabled: true } });
+    await expect(carriedRead("run-1", "WebServices", "enablewebservices", PROPS, second.read, opts())).resolves.toEqual(RESULT);
+    expect(second.calls).toHaveLength(0);
+    const third = reader();
+    await carriedRead("run-1", "WebServices", "enablewebservices", PROPS, third.read, opts());
+    expect(third.calls).toHaveLength(1);
+  });
+
+  it("a second read in the same process asks Moodle again (a deliberate re-read)", async () => {
+    await carriedRead("run-1", "WebServices", "enablewebservices", PROPS, reader().read, opts());
+    const again = reader();
+    await carriedRead("run-1", "WebServices", "enablewebservices", PROPS, again.read, opts());
+    expect(again.calls).toHaveLength(1);
+  });
+
+  it.each([
+    ["another run", { scope: "run-2" }],
+    ["another kind", { kind: "WebServiceProtocol" }],
+    ["another id", { id: "protocol-rest" }],
+    ["other recorded props", { props: { ...PROPS, enabled: false } }],
+    ["another password (the carry cannot be opened)", { props: { ...PROPS, adminPassword: "Other-Pass-1" } }],
+  ])("is not taken for %s", async (_what, other: Record<string, any>) => {
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "enablewebservices", PROPS, reader().read, opts()));
+    const next = reader();
+    await carriedRead(other.scope ?? "run-1", other.kind ?? "WebServices", other.id ?? "enablewebservices", other.props ?? PROPS, next.read, opts());
+    expect(next.calls).toHaveLength(1);
+  });
+
+  it("is not taken once older than its time, nor from the future", async () => {
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "x", PROPS, reader().read, opts()));
+    now += READ_CARRY_TTL_MS + 1;
+    const late = reader();
+    await carriedRead("run-1", "WebServices", "x", PROPS, late.read, opts());
+    expect(late.calls).toHaveLength(1);
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "y", PROPS, reader().read, opts()));
+    now -= 60_000;
+    const early = reader();
+    await carriedRead("run-1", "WebServices", "y", PROPS, early.read, opts());
+    expect(early.calls).toHaveLength(1);
+  });
+
+  it("is within its time up to the limit", async () => {
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "x", PROPS, reader().read, opts()));
+    now += READ_CARRY_TTL_MS;
+    const taken = reader();
+    await carriedRead("run-1", "WebServices", "x", PROPS, taken.read, opts());
+    expect(taken.calls).toHaveLength(0);
+  });
+
+  it("keeps nothing readable: no password, token, site or user in any file name or content; files only the owner reads", async () => {
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "enablewebservices", PROPS, reader().read, opts()));
+    const names = fs.readdirSync(dir);
+    expect(names.filter((n) => n.endsWith(".read"))).toHaveLength(1);
+    const all = names.join(" ") + names.map((n) => fs.readFileSync(path.join(dir, n)).toString("latin1")).join(" ");
+    for (const secret of [PROPS.adminPassword, PROPS.token, "moodle.example.com", "enablewebservices"]) expect(all).not.toContain(secret);
+    for (const n of names) expect(fs.statSync(path.join(dir, n)).mode & 0o077).toBe(0);
+  });
+
+  it("carries nothing of a resource Moodle no longer has (an empty id), and drops reads nobody took", async () => {
+    await asOtherProcess(() => carriedRead("run-1", "WebServiceToken", "5", PROPS, reader({ id: "", props: {} } as any).read, opts()));
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith(".read"))).toEqual([]);
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "old", PROPS, reader().read, opts()));
+    const old = path.join(dir, fs.readdirSync(dir).find((n) => n.endsWith(".read"))!);
+    const past = new Date(Date.now() - READ_CARRY_TTL_MS - 5000);
+    fs.utimesSync(old, past, past);
+    now = Date.now();
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "new", PROPS, reader().read, opts()));
+    expect(fs.existsSync(old)).toBe(false);
+  });
+
+  it("without a private folder reads from Moodle every time, and a failed read fails as it is", async () => {
+    const file = path.join(dir, "not-a-folder");
+    fs.writeFileSync(file, "");
+    const r = reader();
+    await carriedRead("run-1", "WebServices", "x", PROPS, r.read, { dir: file });
+    await carriedRead("run-1", "WebServices", "x", PROPS, r.read, { dir: file });
+    expect(r.calls).toHaveLength(2);
+    await expect(carriedRead("run-1", "WebServices", "x", PROPS, async () => Promise.reject(new Error("Moodle said no")), opts())).rejects.toThrow("Moodle said no");
+  });
+});
