@@ -51,8 +51,10 @@ export interface TokenFacts {
 
 /** Probes every function; on a refusal, one call without a function tells the token's own checks from the service's. */
 export async function tokenVerdict(probe: Probe, functions: string[], facts: TokenFacts): Promise<TokenVerdict> {
-  for (const fn of functions) {
-    const answer = await probe(fn);
+  // The calls carry no session (Moodle handles them side by side): all at once, then read in order.
+  const answers = await Promise.all(functions.map((fn) => probe(fn)));
+  for (const [i, fn] of functions.entries()) {
+    const answer = answers[i];
     if (answer.passed) continue;
     if (answer.errorcode === "invalidtoken") return { kind: "gone" };
     if (answer.errorcode !== "accessexception") {

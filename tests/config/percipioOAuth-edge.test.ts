@@ -66,3 +66,24 @@ test("an answer that is not JSON, or JSON without an error code, names only the 
   answer = { status: 401, body: "{}" };
   await expect(verifyPercipioCredentials(credentials())).rejects.toThrow("(HTTP 401) at");
 });
+
+test("a JSON null answer is a rejection that names the status, whatever the status", async () => {
+  answer = { status: 200, body: "null" };
+  await expect(verifyPercipioCredentials(credentials())).rejects.toThrow(new RegExp(`^Percipio rejected the client credentials \\(HTTP 200\\) at `));
+  answer = { status: 401, body: "null" };
+  await expect(verifyPercipioCredentials(credentials())).rejects.toThrow(new RegExp(`^Percipio rejected the client credentials \\(HTTP 401\\) at `));
+});
+
+test("an endpoint that accepts the connection but never answers fails within the given timeout", async () => {
+  const silent = http.createServer(() => undefined);
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+  const at = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  try {
+    const started = Date.now();
+    await expect(verifyPercipioCredentials({ ...credentials(), oauthUrl: at, timeoutMs: 300 })).rejects.toThrow(/Could not reach Percipio's OAuth endpoint .*moodle:percipioOauthUrl/);
+    expect(Date.now() - started).toBeLessThan(3000);
+  } finally {
+    silent.closeAllConnections();
+    await new Promise<void>((r) => silent.close(() => r()));
+  }
+}, 10_000);
