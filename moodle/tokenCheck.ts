@@ -7,14 +7,24 @@
 // and logs a "web service function called" event, as Skillsoft's calls do.)
 import { MoodleRestError, MoodleWebServicesUnavailableError } from "./errors";
 
+/** The code this module gives Moodle's HTTP 403 with an empty body (web services or REST off). */
+export const WEBSERVICES_OFF = "webservicesoff";
+
 /** What Moodle said to one call without parameters: "passed" = every access check passed. */
 export type ProbeAnswer = { passed: true } | { passed: false; errorcode: string; message: string; debuginfo?: string };
+
+/**
+ * Where a refusal comes from: web services or REST switched off (the whole web-service layer), the
+ * service (switched off, restricted to users the token's user is not among, or without the function),
+ * or anything about the token and its user.
+ */
+export type RefusalCause = "webservices" | "service" | "token";
 
 export type TokenVerdict =
   | { kind: "accepted" }
   /** Moodle has no such token (deleted, or expired and then used). */
   | { kind: "gone" }
-  | { kind: "refused"; reason: string }
+  | { kind: "refused"; reason: string; cause: RefusalCause }
   /** Refused at a check that the token's IP restriction may explain: nothing can be proven from this runner. */
   | { kind: "unproven"; reason: string };
 
@@ -33,7 +43,7 @@ export async function probeAnswer(call: () => Promise<unknown>): Promise<ProbeAn
       return { passed: false, errorcode: e.errorcode, message: e.moodleMessage, debuginfo: e.debuginfo };
     }
     if (e instanceof MoodleWebServicesUnavailableError) {
-      return { passed: false, errorcode: "webservicesoff", message: "HTTP 403: web services or the REST protocol are switched off" };
+      return { passed: false, errorcode: WEBSERVICES_OFF, message: "HTTP 403: web services or the REST protocol are switched off" };
     }
     throw e;
   }
@@ -58,20 +68,21 @@ export async function tokenVerdict(probe: Probe, functions: string[], facts: Tok
     if (answer.passed) continue;
     if (answer.errorcode === "invalidtoken") return { kind: "gone" };
     if (answer.errorcode !== "accessexception") {
-      return { kind: "refused", reason: `${said(answer)} when the token called ${fn}` };
+      return { kind: "refused", reason: `${said(answer)} when the token called ${fn}`, cause: answer.errorcode === WEBSERVICES_OFF ? "webservices" : "token" };
     }
     const own = await probe("");
     if (own.passed) {
       return {
         kind: "refused",
+        cause: "service",
         reason:
           `Moodle refuses the token for ${fn} (${said(answer)}): the function is no longer in the service "${facts.serviceName}", ` +
           "the service is switched off, or it is restricted to authorised users and the token's user is not one of them",
       };
     }
-    if (own.errorcode !== "accessexception") return { kind: "refused", reason: said(own) };
+    if (own.errorcode !== "accessexception") return { kind: "refused", reason: said(own), cause: "token" };
     if (own.debuginfo && /webservice\/rest:use/.test(own.debuginfo)) {
-      return { kind: "refused", reason: `the token's user "${facts.tokenUser}" lacks the capability webservice/rest:use (${said(own)})` };
+      return { kind: "refused", cause: "token", reason: `the token's user "${facts.tokenUser}" lacks the capability webservice/rest:use (${said(own)})` };
     }
     if (facts.ipRestriction && facts.userIsAdmin && !own.debuginfo) {
       return {
@@ -81,6 +92,7 @@ export async function tokenVerdict(probe: Probe, functions: string[], facts: Tok
     }
     return {
       kind: "refused",
+      cause: "token",
       reason:
         `Moodle refuses the token itself (${said(own)}): its user "${facts.tokenUser}" lacks the capability webservice/rest:use ` +
         `(site administrators hold it; others need a role that allows it in the system context)` +

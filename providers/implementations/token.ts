@@ -265,7 +265,7 @@ export const token: pulumi.dynamic.ResourceProvider = {
     if (callable(props)) {
       // The calls that prove Moodle accepts the token also say whether it still exists (no admin page).
       const functions = await functionsOf(moodle, props);
-      const accepted = await acceptance(moodle, props, functions);
+      const accepted = await acceptance(moodle, props, functions, undefined, true);
       if (accepted === `${REFUSED}${GONE}`) return { id: "", props: {} };
       Object.assign(live, { functions, acceptedByMoodle: accepted });
     } else if (!(await moodle.tokenExists(Number(id)))) {

@@ -47,20 +47,32 @@ export async function functionsOf(moodle: MoodleAdmin, props: Record<string, any
  * before it runs); for a token of another user than the admin, also the "Missing capabilities" Manage
  * tokens shows (`missing` when the caller has the token's row at hand), which the functions check when they run.
  */
-export async function acceptance(moodle: MoodleAdmin, props: Record<string, any>, functions: string[], missing?: string[]): Promise<string> {
+export async function acceptance(moodle: MoodleAdmin, props: Record<string, any>, functions: string[], missing?: string[], readBack = false): Promise<string> {
   if (!props.token) return `${UNPROVEN}the token was adopted, and this stack never saw its value`;
   // Calling a token past its valid-until makes Moodle delete it; the token resource renews it instead.
   if (props.validUntil && props.validUntil <= isoDaysAhead(1)) return `${UNPROVEN}the token expires within a day (its successor is checked)`;
   const facts = factsOf(props);
   const verdict = await moodle.checkToken(props.token, functions, facts);
   if (verdict.kind === "gone") return REFUSED + GONE;
-  if (verdict.kind === "refused") return REFUSED + verdict.reason;
+  if (verdict.kind === "refused") {
+    // On read-back, a refusal that another step of this stack owns is that step's drift, not the token's:
+    // web services and REST (their own resources), the service switched off or restricted (the service's
+    // resource, which authorises the token's user). `up` switches them on before the token is looked at.
+    if (readBack && (verdict.cause === "webservices" || (verdict.cause === "service" && (await serviceStepOwnsIt(moodle, props))))) return ACCEPTED;
+    return REFUSED + verdict.reason;
+  }
   if (!facts.userIsAdmin) {
     const row = missing ? undefined : (await moodle.findTokens({ name: props.moodleName, match: "exact" })).find((t) => t.id === Number(props.tokenId));
     const lacking = missing ?? row?.missingCapabilities ?? [];
     if (lacking.length > 0) return REFUSED + missingCapabilitiesReason(facts.tokenUser, lacking);
   }
   return verdict.kind === "unproven" ? UNPROVEN + verdict.reason : ACCEPTED;
+}
+
+/** Whether the service is switched off or restricted: what the service's own resource repairs (unlike a function taken out of it). */
+async function serviceStepOwnsIt(moodle: MoodleAdmin, props: Record<string, any>): Promise<boolean> {
+  const service = typeof props.serviceId === "number" ? await moodle.getService(props.serviceId) : await moodle.findService({ shortname: props.serviceShortname });
+  return !service || !service.enabled || service.restrictedUsers;
 }
 
 /** The error of a step that needs Moodle to accept the token and found it refused. */

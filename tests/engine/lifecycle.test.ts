@@ -143,16 +143,19 @@ describe("PercipioIntegration through the real engine", () => {
     expect(tokens()).toHaveLength(1);
   });
 
-  it("a no-op preview --refresh logs in once and reads at most one page per resource", async () => {
+  it("a no-op preview --refresh logs in once, reads at most one page per resource, and calls the token once per function", async () => {
     moodle.control.clearRequests();
     const { summary } = await previewRefresh();
     expect(summary).toEqual({ same: 7 });
     const requests = moodle.control.requests();
     const logins = requests.filter((r) => r.method === "POST" && r.path.startsWith("/login/index.php"));
     const pageReads = requests.filter((r) => r.method === "GET" && !r.path.startsWith("/login/") && !r.path.startsWith("/my/"));
+    const tokenCalls = requests.filter((r) => r.method === "POST" && r.path === "/webservice/rest/server.php");
     expect(logins).toHaveLength(1);
-    expect(pageReads.length).toBeLessThanOrEqual(5);
-    expect(requests.filter((r) => r.method === "POST")).toHaveLength(1);
+    // The token is read back by calls that prove Moodle still accepts it: no admin page of its own.
+    expect(pageReads.length).toBeLessThanOrEqual(4);
+    expect(tokenCalls).toHaveLength(3);
+    expect(requests.filter((r) => r.method === "POST")).toHaveLength(1 + tokenCalls.length);
   });
 
   describe.each([

@@ -35,7 +35,7 @@ describe("tokenVerdict", () => {
     const p = probes({ percipio_progress_tracking: ACCESS });
     const verdict = await tokenVerdict(p.probe, FUNCTIONS, ADMIN);
     expect(verdict.kind).toBe("refused");
-    expect(verdict).toMatchObject({ reason: expect.stringMatching(/refuses the token for percipio_progress_tracking .*no longer in the service "Percipio-API", the service is switched off, or it is restricted/) });
+    expect(verdict).toMatchObject({ cause: "service", reason: expect.stringMatching(/refuses the token for percipio_progress_tracking .*no longer in the service "Percipio-API", the service is switched off, or it is restricted/) });
     expect(p.called).toEqual([...FUNCTIONS, ""]);
   });
 
@@ -49,6 +49,7 @@ describe("tokenVerdict", () => {
     const withDebug = probes({ percipio_asset_import: refused("accessexception", "Access control exception", debug), "": refused("accessexception", "Access control exception", debug) });
     expect(await tokenVerdict(withDebug.probe, FUNCTIONS, user)).toEqual({
       kind: "refused",
+      cause: "token",
       reason: `the token's user "jdoe" lacks the capability webservice/rest:use (Moodle said "Access control exception" (${debug}))`,
     });
   });
@@ -71,10 +72,20 @@ describe("tokenVerdict", () => {
     const suspended = probes({ percipio_asset_import: refused("wsaccessusersuspended", "Refused web service access for suspended username: jdoe") });
     expect(await tokenVerdict(suspended.probe, FUNCTIONS, ADMIN)).toEqual({
       kind: "refused",
+      cause: "token",
       reason: 'Moodle said "Refused web service access for suspended username: jdoe" when the token called percipio_asset_import',
     });
     const odd = probes({ percipio_asset_import: ACCESS, "": refused("sitemaintenance", "The site is undergoing maintenance") });
-    expect(await tokenVerdict(odd.probe, FUNCTIONS, ADMIN)).toEqual({ kind: "refused", reason: 'Moodle said "The site is undergoing maintenance"' });
+    expect(await tokenVerdict(odd.probe, FUNCTIONS, ADMIN)).toEqual({ kind: "refused", cause: "token", reason: 'Moodle said "The site is undergoing maintenance"' });
+  });
+
+  it("tells where a refusal comes from: web services or REST off, the service, or the token and its user", async () => {
+    const off = probes({ percipio_asset_import: refused("webservicesoff", "HTTP 403: web services or the REST protocol are switched off") });
+    expect(await tokenVerdict(off.probe, FUNCTIONS, ADMIN)).toMatchObject({ kind: "refused", cause: "webservices" });
+    const service = probes({ percipio_image_upload: ACCESS });
+    expect(await tokenVerdict(service.probe, FUNCTIONS, ADMIN)).toMatchObject({ kind: "refused", cause: "service" });
+    const token = probes({ percipio_image_upload: ACCESS, "": ACCESS });
+    expect(await tokenVerdict(token.probe, FUNCTIONS, ADMIN)).toMatchObject({ kind: "refused", cause: "token" });
   });
 
   it("accepts a service without functions without calling anything", async () => {

@@ -99,15 +99,26 @@ describe("reading a token back", () => {
     await expect(token.update!(created.id, read.props, inputs)).rejects.toThrow(/percipio_image_upload .*what is left must be changed in Moodle/);
   });
 
-  it("with its service switched off: drift; once the service is on again, up passes", async () => {
+  it.each([
+    ["web services switched off", (st: any) => ({ config: { ...st.config, enablewebservices: "0" } })],
+    ["REST switched off", (st: any) => ({ config: { ...st.config, webserviceprotocols: "" } })],
+    ["its service switched off", (st: any) => ({ services: st.services.map((s: any) => (s.shortname === "Percipio-API" ? { ...s, enabled: false } : s)) })],
+    ["its service restricted to authorised users", (st: any) => ({ services: st.services.map((s: any) => (s.shortname === "Percipio-API" ? { ...s, restrictedusers: true } : s)) })],
+  ])("with %s: no drift of the token (the step that owns it reports it, and up repairs that first)", async (_what, edit) => {
     const inputs = await inputsWith();
     const created = await token.create!(inputs);
-    const on = state().services;
-    moodle.control.patchState({ services: on.map((s: any) => (s.shortname === "Percipio-API" ? { ...s, enabled: false } : s)) });
+    moodle.control.patchState(edit(state()));
     const read = await token.read!(created.id, created.outs);
-    expect(read.props.acceptedByMoodle).toMatch(/^refused: .*the service is switched off/);
-    moodle.control.patchState({ services: on });
-    await expect(token.update!(created.id, read.props, inputs)).resolves.toMatchObject({ outs: { acceptedByMoodle: "yes" } });
+    expect(read.props.acceptedByMoodle).toBe("yes");
+    expect(await token.diff!(created.id, read.props, inputs)).toMatchObject({ changes: false });
+  });
+
+  it("with its service switched off at an up (nothing repaired it): the update fails with the reason", async () => {
+    const inputs = await inputsWith();
+    const created = await token.create!(inputs);
+    moodle.control.patchState({ services: state().services.map((s: any) => (s.shortname === "Percipio-API" ? { ...s, enabled: false } : s)) });
+    const refusedRead = { ...created.outs, acceptedByMoodle: "refused: earlier" };
+    await expect(token.update!(created.id, refusedRead, inputs)).rejects.toThrow(/the service is switched off/);
   });
 
   it("of a user suspended since: drift, in Moodle's own words", async () => {
