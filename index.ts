@@ -41,8 +41,8 @@ function existingMoodle(): ConnectionArgs {
  * that every run of an existing-Moodle stack would otherwise pay.
  */
 function dockerMoodle(): { connection: ConnectionArgs; moodleInstance?: pulumi.Input<string>; options: pulumi.ComponentResourceOptions } {
-  const { DockerConfigError, dockerSettingsForStack } = require("./config/docker") as typeof import("./config/docker");
-  const { moodleDockerArgs, MoodleDocker } = require("./components/MoodleDocker") as typeof import("./components/MoodleDocker");
+  const { DockerConfigError, dockerSettingsForStack } = require("./docker/config") as typeof import("./docker/config");
+  const { moodleDockerArgs, MoodleDocker } = require("./docker/MoodleDocker") as typeof import("./docker/MoodleDocker");
   let docker;
   try {
     docker = dockerSettingsForStack(settings.dockerRaw, settings.moodle.adminUser, pulumi.getStack());

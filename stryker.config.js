@@ -22,6 +22,8 @@ module.exports = {
     "!providers/shim.ts",
     "moodle/**/*.ts",
     "config/**/*.ts",
+    // Docker mode's config parsing (its component and helpers need the Docker engine: tests/docker).
+    "docker/config.ts",
     "components/PercipioIntegration.ts",
     // The handoff document and next steps the component outputs.
     "components/handoff.ts",
@@ -53,7 +55,7 @@ module.exports = {
   ignoreStatic: true,
   // ts-jest only transpiles (isolatedModules); the checker turns mutants that do not compile into
   // CompileError instead of running tests on them, and the mutated files skip type checks in jest.
-  disableTypeChecks: "{providers,moodle,config,components,percipio}/**/*.ts",
+  disableTypeChecks: "{providers,moodle,config,components,docker,percipio}/**/*.ts",
   // Results are reused for mutants whose code and covering tests did not change since the recorded
   // run (stryker/incremental.json, committed with the code it describes): a full run takes about an
   // hour on this 2-core machine, a run after a small change minutes. `npm run mutation -- --force`

@@ -1,9 +1,9 @@
-// The bench's operations as a user runs them: the `pulumi` binary itself (tests/support/cli.ts),
+// The bench's operations as a user runs them: the `pulumi` binary itself (testkit/engine/cli.ts),
 // so `up` and `destroy` include their preview pass (Automation's up/destroy pass --skip-preview and
 // would count one pass only). `--refresh` as `options: refresh: always` in Pulumi.yaml makes every
 // command do, passed explicitly so the bench measures that with or without the option.
-import { pulumiCliOk } from "../tests/support/cli";
-import type { TestStack } from "../tests/support/engine";
+import { pulumiCliOk } from "../testkit/engine/cli";
+import type { TestStack } from "../testkit/engine/engine";
 
 export type Changes = Record<string, number> | undefined;
 

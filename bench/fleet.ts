@@ -6,10 +6,10 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { MoodleDouble } from "../moodle-double";
+import type { MoodleDouble } from "../testkit/moodle-double";
 import { mapBounded } from "../drift/pool";
-import { projectRoot, pulumiCli } from "../tests/support/engine";
-import { createFleet, runDrift, startDouble } from "../tests/support/fleet";
+import { projectRoot, pulumiCli } from "../testkit/engine/engine";
+import { createFleet, runDrift, startDouble } from "../testkit/engine/fleet";
 
 const PASSPHRASE = "bench-fleet-pp";
 

@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { projectRoot } from "../tests/support/engine";
+import { projectRoot } from "../testkit/engine/engine";
 import { sampleRss, PeakRss } from "./processes";
 import { replay, handEdit, ReplayTimes } from "./replay";
 import { LABELS, OPERATIONS, Operation, Sample, summarize, table } from "./report";

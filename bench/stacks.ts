@@ -1,4 +1,4 @@
-// The programs the bench deploys, each on a throw-away file backend (tests/support/engine.ts):
+// The programs the bench deploys, each on a throw-away file backend (testkit/engine/engine.ts):
 // this project's index.ts; an empty TypeScript program with the same Pulumi.yaml runtime and options
 // and the same tsconfig.json (the engine's floor); and that program plus one dynamic-provider
 // resource whose provider does nothing (what any dynamic-provider program pays: the provider process,
@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { programStack, projectRoot, projectStack, TestStack } from "../tests/support/engine";
+import { programStack, projectRoot, projectStack, TestStack } from "../testkit/engine/engine";
 import type { BenchTarget } from "./target";
 
 export const BENCH_TOKEN_NAME = "percipio-bench";

@@ -4,8 +4,8 @@
 // MOODLE_RESET_COMMAND puts the site back before each run (`npm run bench -- --real` sets both).
 import { execSync } from "child_process";
 import * as fs from "fs";
-import { startMoodleDouble } from "../moodle-double";
-import { withAppTokens } from "../moodle-double/seed";
+import { startMoodleDouble } from "../testkit/moodle-double";
+import { withAppTokens } from "../testkit/moodle-double/seed";
 import type { Target } from "./http";
 
 export interface BenchTarget extends Target {
@@ -38,7 +38,7 @@ export function accessLogRequests(text: string): string[] {
   return out;
 }
 
-/** `otherTokens`: the double's site also holds that many Moodle-app tokens (moodle-double/seed.ts), again after each reset. */
+/** `otherTokens`: the double's site also holds that many Moodle-app tokens (testkit/moodle-double/seed.ts), again after each reset. */
 export async function startTarget(opts: { otherTokens?: number } = {}): Promise<BenchTarget> {
   const { MOODLE_URL: url, MOODLE_ADMIN_USER: username, MOODLE_ADMIN_PASSWORD: password } = process.env;
   if (url && username && password) {

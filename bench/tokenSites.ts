@@ -1,6 +1,6 @@
 // `npm run bench -- --tokens`: a first `up` (both phases, moodle:tokenValidDays 90) and a no-op
 // `preview`, run by the `pulumi` binary as a user runs them (bench/cli.ts), against doubles whose
-// sites hold about 100, 3,000 and 30,000 other tokens (Moodle-app tokens, moodle-double/seed.ts),
+// sites hold about 100, 3,000 and 30,000 other tokens (Moodle-app tokens, testkit/moodle-double/seed.ts),
 // with their times and HTTP requests. Finding, checking and deleting
 // the stack's token must not cost more on a larger site (issue 18): the counts should be equal.
 import { cliDestroy, cliPreview, cliUp } from "./cli";

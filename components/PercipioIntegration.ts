@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PercipioSettings as PercipioCredentials, TokenSettings } from "../config/stack";
 import type { ConnectionArgs } from "../providers/connection";
-import { ExternalServiceAccess } from "../providers/externalServiceAccess";
-import { PercipioSettings } from "../providers/percipioSettings";
-import { WebServiceProtocol } from "../providers/webServiceProtocol";
-import { WebServices } from "../providers/webServices";
-import { WebServiceToken } from "../providers/webServiceToken";
+import { ExternalServiceAccess } from "../providers/externalServiceAccess/resource";
+import { PercipioSettings } from "../providers/percipioSettings/resource";
+import { WebServiceProtocol } from "../providers/webServiceProtocol/resource";
+import { WebServices } from "../providers/webServices/resource";
+import { WebServiceToken } from "../providers/webServiceToken/resource";
 import { handoffDocument, nextStepsText } from "./handoff";
 
 export interface PercipioIntegrationArgs {

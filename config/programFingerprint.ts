@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 /** What the program is made of, relative to the project folder (folders are read recursively). */
-const PROGRAM_PARTS = ["index.ts", "components", "config", "providers", "moodle", "percipio", "lib"];
+const PROGRAM_PARTS = ["index.ts", "components", "config", "docker", "providers", "moodle", "percipio", "lib"];
 const PROJECT_FILES = ["Pulumi.yaml", "package-lock.json", "tsconfig.json"];
 
 function sourcesUnder(dir: string, rel: string, out: string[]): void {

@@ -62,7 +62,7 @@ export interface StackSettings {
   token: TokenSettings;
   /** Undefined until Skillsoft has sent the credentials (phase 2). */
   percipio?: PercipioSettings;
-  /** Raw `moodle:docker` object, validated by config/docker.ts in docker mode. */
+  /** Raw `moodle:docker` object, validated by docker/config.ts in docker mode. */
   dockerRaw: unknown;
   dockerDatabasePassword: string;
 }

@@ -15,7 +15,7 @@ function load() {
     if (fs.existsSync(path.join(__dirname, "registry.ts"))) {
       // A checkout: the TypeScript sources are the truth.
       if (!require.extensions[".ts"]) {
-        require("./compileCache").register(path.join(__dirname, ".."));
+        require("./process/compileCache").register(path.join(__dirname, ".."));
       }
       implementations = require("./registry").implementations;
     } else {

@@ -1,12 +1,12 @@
 // Provider implementations by the `kind` their serialized shims carry (providers/shim.ts).
 // A kind, once released, is never renamed: state refers to it.
-import "./implementations/heapLimit";
-import { withHints } from "./implementations/common";
-import { externalService } from "./implementations/externalService";
-import { percipioSettings } from "./implementations/percipioSettings";
-import { restProtocol } from "./implementations/restProtocol";
-import { token } from "./implementations/token";
-import { webServices } from "./implementations/webServices";
+import "./process/heapLimit";
+import { withHints } from "./shared/common";
+import { externalService } from "./externalServiceAccess/provider";
+import { percipioSettings } from "./percipioSettings/provider";
+import { restProtocol } from "./webServiceProtocol/provider";
+import { token } from "./webServiceToken/provider";
+import { webServices } from "./webServices/provider";
 
 export const implementations = {
   WebServices: withHints(webServices, "WebServices"),

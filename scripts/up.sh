@@ -53,7 +53,7 @@ if [ "$mode" = existing ] && [ "$local_double" = true ]; then
     echo "[up] # moodle:localDouble=true: starting the Moodle TEST DOUBLE at $url"
     echo "[up] # (not a real Moodle; state: $MOODLE_PERCIPIO_LOCAL/moodle-double.json)"
     echo "[up] ############################################################################"
-    node -r ts-node/register/transpile-only moodle-double/cli.ts --port "$port" \
+    node -r ts-node/register/transpile-only testkit/moodle-double/cli.ts --port "$port" \
       --state-file "$MOODLE_PERCIPIO_LOCAL/moodle-double.json" >"$MOODLE_PERCIPIO_LOCAL/moodle-double.log" 2>&1 &
     double_pid=$!
     listening=""

@@ -2,8 +2,8 @@
 // each costs the same requests as on a site with 100, a token sorting anywhere in the report is
 // found, and a create whose outcome is in doubt ends with the truth (the value recovered, the
 // orphan deleted, or "nothing created" proven from a complete filtered read).
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import { withAppTokens } from "../../moodle-double/seed";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import { withAppTokens } from "../../testkit/moodle-double/seed";
 import { MoodleClient } from "../../moodle/client";
 
 const fast = { retryBaseMs: 20, retryMaxMs: 200 };

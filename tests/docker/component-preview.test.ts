@@ -2,13 +2,13 @@
 import { installMocks, valueOf } from "./helpers/mocks";
 const registered = installMocks({ preview: true });
 
-import { parseDockerSettings } from "../../config/docker";
-import type { WaitForMoodleOptions } from "../../components/moodleDocker/readiness";
+import { parseDockerSettings } from "../../docker/config";
+import type { WaitForMoodleOptions } from "../../docker/readiness";
 import { percipioZip, writeTemp } from "./helpers/zipWriter";
 
 describe("MoodleDocker during preview", () => {
     it("does not poll Moodle: ready resolves to the URL without calling the readiness check", async () => {
-        const { MoodleDocker, moodleDockerArgs } = await import("../../components/MoodleDocker");
+        const { MoodleDocker, moodleDockerArgs } = await import("../../docker/MoodleDocker");
         const settings = parseDockerSettings({ pluginZip: writeTemp("p.zip", percipioZip()) });
         const calls: WaitForMoodleOptions[] = [];
         const component = new MoodleDocker("preview", {

@@ -7,7 +7,7 @@ installMocks();
 // pure passwordProblem() tests in image.test.ts.
 describe("checkedPassword", () => {
     it("passes a usable password on as a secret", async () => {
-        const { checkedPassword } = await import("../../components/MoodleDocker");
+        const { checkedPassword } = await import("../../docker/MoodleDocker");
         const out = checkedPassword("moodle admin password", "Admin-Pass-1!");
         expect(await valueOf(out)).toBe("Admin-Pass-1!");
         expect(await isSecretOutput(out)).toBe(true);

@@ -5,14 +5,14 @@ const registered: Registered[] = installMocks();
 import express from "express";
 import type { AddressInfo } from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { parseDockerSettings } from "../../config/docker";
-import type { MoodleReadiness, WaitForMoodleOptions } from "../../components/moodleDocker/readiness";
+import { parseDockerSettings } from "../../docker/config";
+import type { MoodleReadiness, WaitForMoodleOptions } from "../../docker/readiness";
 import { percipioZip, writeTemp } from "./helpers/zipWriter";
 
-type ComponentModule = typeof import("../../components/MoodleDocker");
+type ComponentModule = typeof import("../../docker/MoodleDocker");
 let mod: ComponentModule;
 beforeAll(async () => {
-    mod = await import("../../components/MoodleDocker");
+    mod = await import("../../docker/MoodleDocker");
 });
 
 const zipPath = writeTemp("moodle-mod_percipio.zip", percipioZip());

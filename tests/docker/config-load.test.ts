@@ -1,4 +1,4 @@
-import { DockerConfigError, dockerSettingsForStack } from "../../config/docker";
+import { DockerConfigError, dockerSettingsForStack } from "../../docker/config";
 import { percipioZip, writeTemp } from "./helpers/zipWriter";
 
 describe("dockerSettingsForStack", () => {

@@ -5,7 +5,7 @@ import {
     dockerNameFromStack,
     dockerSettingsSchema,
     parseDockerSettings,
-} from "../../config/docker";
+} from "../../docker/config";
 import { makeZip, PERCIPIO_VERSION_PHP, percipioZip, writeTemp } from "./helpers/zipWriter";
 
 const goodZip = writeTemp("moodle-mod_percipio.zip", percipioZip());

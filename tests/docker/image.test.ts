@@ -9,7 +9,7 @@ import {
     moodleListenPort,
     parseImageReference,
     passwordProblem,
-} from "../../components/moodleDocker/image";
+} from "../../docker/image";
 
 describe("image references", () => {
     it.each([
@@ -175,7 +175,7 @@ describe("environment values stay on one line", () => {
 
 describe("goDuration", () => {
     it("spells durations as Go's time.Duration does", () => {
-        const { goDuration } = require("../../components/moodleDocker/image") as typeof import("../../components/moodleDocker/image");
+        const { goDuration } = require("../../docker/image") as typeof import("../../docker/image");
         expect([0, 5, 59, 60, 61, 900, 3600, 3661, 7200].map(goDuration)).toEqual([
             "0s", "5s", "59s", "1m0s", "1m1s", "15m0s", "1h0m0s", "1h1m1s", "2h0m0s",
         ]);

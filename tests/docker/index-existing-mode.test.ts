@@ -7,11 +7,11 @@ const registered: Registered[] = installMocks({ preview: true });
 import * as pulumi from "@pulumi/pulumi";
 
 const mockLoaded: string[] = [];
-jest.mock("../../components/MoodleDocker", () => {
+jest.mock("../../docker/MoodleDocker", () => {
   mockLoaded.push("components/MoodleDocker");
   return jest.requireActual("../../components/MoodleDocker");
 });
-jest.mock("../../config/docker", () => {
+jest.mock("../../docker/config", () => {
   mockLoaded.push("config/docker");
   return jest.requireActual("../../config/docker");
 });

@@ -4,12 +4,12 @@ import { installMocks, Registered, valueOf } from "./helpers/mocks";
 const registered: Registered[] = installMocks();
 
 import * as pulumi from "@pulumi/pulumi";
-import { parseDockerSettings } from "../../config/docker";
+import { parseDockerSettings } from "../../docker/config";
 import { percipioZip, writeTemp } from "./helpers/zipWriter";
 
 describe("the integration on a Docker Moodle", () => {
   it("registers its first Moodle resource only once Moodle is ready", async () => {
-    const { MoodleDocker, moodleDockerArgs } = await import("../../components/MoodleDocker");
+    const { MoodleDocker, moodleDockerArgs } = await import("../../docker/MoodleDocker");
     const { PercipioIntegration } = await import("../../components/PercipioIntegration");
     const settings = parseDockerSettings({ pluginZip: writeTemp("order.zip", percipioZip()), namePrefix: "order" });
     let readyAt = -1;

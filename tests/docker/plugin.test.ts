@@ -10,8 +10,8 @@ import {
     postConfigureCommands,
     preConfigureCommands,
     shellQuote,
-} from "../../components/moodleDocker/plugin";
-import { hasZipMagic, readZip, ZipFormatError } from "../../components/moodleDocker/zip";
+} from "../../docker/plugin";
+import { hasZipMagic, readZip, ZipFormatError } from "../../docker/zip";
 import * as fs from "fs";
 import * as path from "path";
 import { makeZip, PERCIPIO_VERSION_PHP, percipioZip, writeTemp } from "./helpers/zipWriter";

@@ -6,7 +6,7 @@ import {
     MoodleNotReadyError,
     observeMoodle,
     waitForMoodle,
-} from "../../components/moodleDocker/readiness";
+} from "../../docker/readiness";
 
 const LOGIN_PAGE = `<!DOCTYPE html><html><head><title>Log in to the site | Moodle</title></head><body>
 <form class="login-form" action="http://localhost/login/index.php" method="post" id="login">

@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { pulumiCli } from "../support/cli";
-import { projectStack, TestStack } from "../support/engine";
+import { pulumiCli } from "../../testkit/engine/cli";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 import {
   buildImages,
   callRest,

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as cheerio from "cheerio";
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
 import { Browser, Form, mcfg } from "./helpers";
 import { parseAdminSettingsPage } from "../../moodle/parsers/adminSettings";
 import { parseErrorPage } from "../../moodle/parsers/common";

@@ -13,9 +13,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as cheerio from "cheerio";
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import type { DoubleState, DoubleToken, DoubleUser } from "../../moodle-double";
-import { totpAt } from "../../moodle-double/totp";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import type { DoubleState, DoubleToken, DoubleUser } from "../../testkit/moodle-double";
+import { totpAt } from "../../testkit/moodle-double/totp";
 import { Browser, Form, Resp, mcfg } from "./helpers";
 import { attemptsLeft, classifyCodeRefusal, parseMfaPage } from "../../moodle/parsers/mfa";
 import { parseLoginPage } from "../../moodle/parsers/login";

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import axios from "axios";
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
 import { $, Browser } from "./helpers";
 
 const raw = (url: string, method = "GET", data?: unknown) =>

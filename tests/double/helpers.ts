@@ -112,10 +112,10 @@ export const $ = (html: string) => cheerio.load(html);
  * A double started once per file and reset before each test, with a browser logged in as admin.
  * Read the fields inside tests (they are replaced before each one).
  */
-export function loggedInDouble(): { d: import("../../moodle-double").MoodleDouble; b: Browser; sk: string } {
-  const ctx = {} as { d: import("../../moodle-double").MoodleDouble; b: Browser; sk: string };
+export function loggedInDouble(): { d: import("../../testkit/moodle-double").MoodleDouble; b: Browser; sk: string } {
+  const ctx = {} as { d: import("../../testkit/moodle-double").MoodleDouble; b: Browser; sk: string };
   beforeAll(async () => {
-    const { startMoodleDouble } = await import("../../moodle-double");
+    const { startMoodleDouble } = await import("../../testkit/moodle-double");
     ctx.d = await startMoodleDouble();
   });
   afterAll(() => ctx.d.stop());

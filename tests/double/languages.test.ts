@@ -4,10 +4,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as cheerio from "cheerio";
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import { defaultState, DoubleState } from "../../moodle-double/state";
-import { enabledTranslations, languageAtLogin, pageLanguage, setupLanguage, translationExists } from "../../moodle-double/lang";
-import type { Session } from "../../moodle-double/sessions";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import { defaultState, DoubleState } from "../../testkit/moodle-double/state";
+import { enabledTranslations, languageAtLogin, pageLanguage, setupLanguage, translationExists } from "../../testkit/moodle-double/lang";
+import type { Session } from "../../testkit/moodle-double/sessions";
 import { Browser, mcfg, Resp } from "./helpers";
 
 const PACKS = { fr: "Français \u200e(fr)\u200e", de: "Deutsch \u200e(de)\u200e" };

@@ -1,7 +1,7 @@
 // Moodle's login lockout (lib/authlib.php; login/index.php; admin/user.php's unlock action;
 // login/unlock_account.php), as /tmp/research/sso-lockout.md §5-6 describes it.
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import type { DoubleUser } from "../../moodle-double";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import type { DoubleUser } from "../../testkit/moodle-double";
 import { $, Browser, Resp } from "./helpers";
 
 const T0 = 1_900_000_000;

@@ -1,4 +1,4 @@
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
 import { $, Browser, mcfg } from "./helpers";
 
 describe("moodle double: login and sessions", () => {

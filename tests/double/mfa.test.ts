@@ -1,9 +1,9 @@
 // tool_mfa with the TOTP factor (and the email factor that comes first on a fresh site), as the double
 // answers it: /tmp/research/mfa.md §1-5, 8-10, from Moodle 5.0.6's admin/tool/mfa.
 import axios from "axios";
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import type { DoubleUser } from "../../moodle-double";
-import { totpAt } from "../../moodle-double/totp";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import type { DoubleUser } from "../../testkit/moodle-double";
+import { totpAt } from "../../testkit/moodle-double/totp";
 import { $, Browser, Resp, mcfg } from "./helpers";
 
 const SECRET = "JBSWY3DPEHPK3PXP";

@@ -1,5 +1,5 @@
 import axios from "axios";
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
 import { encode, Form } from "./helpers";
 
 describe("moodle double: REST and login/token.php", () => {

@@ -2,8 +2,8 @@
 // (with their bypass parameters), and accounts whose auth method cannot use a password
 // (/tmp/research/sso-lockout.md §1-5).
 import { inflateRawSync } from "zlib";
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import type { DoubleUser } from "../../moodle-double";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import type { DoubleUser } from "../../testkit/moodle-double";
 import { $, Browser, Resp } from "./helpers";
 
 const ALT = "https://portal.example.test/moodle-login";

@@ -3,8 +3,8 @@
 // table of /tmp/research/token-check.md §1), and the token report's "Missing capabilities" column
 // (webservice/lib.php get_missing_capabilities_by_users, templates/missing_capabilities.mustache).
 // The exact answers with developer debugging are the recorded p34 and p37 of the 5.0.6+ site.
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import type { DoubleService, DoubleToken, DoubleUser } from "../../moodle-double/state";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import type { DoubleService, DoubleToken, DoubleUser } from "../../testkit/moodle-double/state";
 import { $, Browser, Form, loggedInDouble } from "./helpers";
 
 const ADMIN_TOKEN = "d0404eddcca13cc6e8cca357c682616b";

@@ -3,7 +3,7 @@
 // by the admin's own stored filter values (set and reset with the report-builder AJAX functions), the
 // filters form showing those values, and every word of the page in the site's language.
 import { load } from "cheerio";
-import { withAppTokens } from "../../moodle-double/seed";
+import { withAppTokens } from "../../testkit/moodle-double/seed";
 import { parseTokenReport } from "../../moodle/parsers/tokens";
 import { page as recorded } from "../moodle/fixtures";
 import { $, Browser, loggedInDouble } from "./helpers";

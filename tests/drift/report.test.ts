@@ -157,11 +157,11 @@ describe("the program's fingerprint", () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-fp-"));
-    fs.mkdirSync(path.join(dir, "providers", "implementations"), { recursive: true });
+    fs.mkdirSync(path.join(dir, "providers", "webServiceToken"), { recursive: true });
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: moodle\n");
     fs.writeFileSync(path.join(dir, "Pulumi.prod.yaml"), "config:\n  moodle:url: https://a.example.com\n");
     fs.writeFileSync(path.join(dir, "index.ts"), "export {};\n");
-    fs.writeFileSync(path.join(dir, "providers", "implementations", "token.ts"), "// v1\n");
+    fs.writeFileSync(path.join(dir, "providers", "webServiceToken", "provider.ts"), "// v1\n");
     fs.writeFileSync(path.join(dir, "README.md"), "docs\n");
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -180,7 +180,7 @@ describe("the program's fingerprint", () => {
       return fp;
     };
     expect(changed("Pulumi.prod.yaml", "config:\n  moodle:url: https://b.example.com\n")).not.toBe(first);
-    expect(changed("providers/implementations/token.ts", "// v2\n")).not.toBe(first);
+    expect(changed("providers/webServiceToken/provider.ts", "// v2\n")).not.toBe(first);
     expect(changed("Pulumi.yaml", "name: moodle\noptions: {}\n")).not.toBe(first);
     expect(programFingerprint(dir, "prod")).toBe(first);
   });

@@ -1,8 +1,8 @@
-// The engine suites' own safety net (tests/support/boundedOperations.ts): an engine operation stuck
+// The engine suites' own safety net (testkit/engine/boundedOperations.ts): an engine operation stuck
 // on a Moodle that never answers fails within its limit, leaves no process behind, and the stack
 // it ran on works for the next operation.
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { DEFAULT_LIMITS, projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { DEFAULT_LIMITS, projectStack, TestStack } from "../../testkit/engine/engine";
 import { isAlive } from "../support/processTree";
 
 /** For the stuck operations: long enough for `up` to reach Moodle on a busy machine (the program is compiled first). */

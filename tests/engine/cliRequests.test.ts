@@ -1,4 +1,4 @@
-// Issue 18 item 5 through the Pulumi CLI itself (tests/support/cli.ts), as a user runs it: `pulumi up
+// Issue 18 item 5 through the Pulumi CLI itself (testkit/engine/cli.ts), as a user runs it: `pulumi up
 // --yes` runs a preview pass and then the update pass, each with fresh provider processes. The
 // preflight (login and its reads) runs in the preview pass; the update pass takes its receipt
 // instead of reading everything again. Requests are counted by the Moodle double.
@@ -6,9 +6,9 @@ import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { pulumiCli, pulumiCliOk } from "../support/cli";
-import { projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { pulumiCli, pulumiCliOk } from "../../testkit/engine/cli";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 
 jest.setTimeout(600_000);
 
@@ -125,7 +125,7 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
     expect(preflightRuns(moodle)).toBe(0);
     expect(log.filter((r) => r === SERVICES_LIST)).toEqual([]);
     expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
-    // The update pass takes the preview pass's read-back of each resource (providers/implementations/readCarry.ts).
+    // The update pass takes the preview pass's read-back of each resource (providers/process/readCarry.ts).
     expect(passes).toHaveLength(1);
     expect([...log].sort()).toEqual(
       [

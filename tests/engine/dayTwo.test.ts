@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { projectRoot, projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { projectRoot, projectStack, TestStack } from "../../testkit/engine/engine";
 import { setRecordedValidUntil } from "../support/recordedToken";
 
 jest.setTimeout(240_000);
@@ -192,15 +192,19 @@ describe("npm run up for a stack that did not ask for the double", () => {
   });
 });
 
-/** Every `pulumi config set …` command the README shows, as written (code blocks and inline code). */
+/** Every `pulumi config set …` command the README and docs/ show, as written (code blocks and inline code). */
 function readmeConfigCommands(): string[] {
-  const readme = fs.readFileSync(path.join(projectRoot, "README.md"), "utf8");
+  const docs = fs.readdirSync(path.join(projectRoot, "docs")).filter((f) => f.endsWith(".md")).map((f) => path.join("docs", f));
+  const readme = ["README.md", ...docs].map((f) => fs.readFileSync(path.join(projectRoot, f), "utf8")).join("\n");
   const fromBlocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((m) => m[1].split("\n"));
   const inline = [...readme.matchAll(/`(pulumi config set [^`]+)`/g)].map((m) => m[1]);
-  return [...fromBlocks, ...inline].map((line) => line.replace(/\s+#.*$/, "").trim()).filter((line) => line.startsWith("pulumi config set "));
+  // Templates with a placeholder (<key>, …) are shown as patterns, not commands to type as they are.
+  return [...fromBlocks, ...inline]
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line.startsWith("pulumi config set ") && !/[<…]/.test(line));
 }
 
-describe("the README's commands", () => {
+describe("the commands of the README and docs/", () => {
   it("every `pulumi config set` command shown works exactly as written", () => {
     const commands = readmeConfigCommands();
     expect(commands.length).toBeGreaterThanOrEqual(6);

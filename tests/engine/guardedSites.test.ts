@@ -5,11 +5,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { pulumiCli } from "../support/cli";
-import { projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { pulumiCli } from "../../testkit/engine/cli";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 import { checkStack } from "../../drift/checkStack";
-import { pulumiCli as pulumiCommand } from "../support/engine";
+import { pulumiCli as pulumiCommand } from "../../testkit/engine/engine";
 
 jest.setTimeout(600_000);
 

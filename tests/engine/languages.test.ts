@@ -4,9 +4,9 @@
 // First up, a no-op preview, a hand-edited client ID found by preview and repaired by up.
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import * as cheerio from "cheerio";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import type { DoubleState } from "../../moodle-double";
-import { projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import type { DoubleState } from "../../testkit/moodle-double";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 import { Browser } from "../double/helpers";
 
 jest.setTimeout(300_000);

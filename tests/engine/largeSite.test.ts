@@ -3,9 +3,9 @@
 // its token, a no-op preview is clean, and both cost exactly the requests they cost on a site with
 // 100 other tokens. A create whose answer is lost (Moodle created the token, the answer never
 // arrived) leaves no token the stack does not record, and the message says what happened.
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { withAppTokens } from "../../moodle-double/seed";
-import { projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { withAppTokens } from "../../testkit/moodle-double/seed";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 
 jest.setTimeout(400_000);
 

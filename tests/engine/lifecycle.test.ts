@@ -1,9 +1,9 @@
 // The product through the real engine: this project's index.ts run by `pulumi` (language host,
 // dynamic providers in their own process) against the Moodle double and a Percipio OAuth double.
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
-import { backendText, projectStack, TestStack } from "../support/engine";
+import { backendText, projectStack, TestStack } from "../../testkit/engine/engine";
 import { createdBeforeDeleted } from "../support/engineEvents";
 
 jest.setTimeout(240_000);

@@ -2,9 +2,9 @@
 // what is missing, the token follows its IP restriction, and `destroy` leaves the site exactly as the
 // stack found it (nothing it found on is switched off, nobody else's authorisation or settings lost).
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { PERCIPIO_FUNCTIONS } from "../../moodle-double/state";
-import { DEFAULT_LIMITS, projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { PERCIPIO_FUNCTIONS } from "../../testkit/moodle-double/state";
+import { DEFAULT_LIMITS, projectStack, TestStack } from "../../testkit/engine/engine";
 import { createdBeforeDeleted } from "../support/engineEvents";
 
 // One operation per test: its own limit (the guard stops it) comes before jest's.

@@ -6,8 +6,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { backendText, programStack, projectRoot, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { backendText, programStack, projectRoot, TestStack } from "../../testkit/engine/engine";
 import { PACKAGE_NAME, packProject, programWithPackage } from "../support/packagedProgram";
 import { siteFootprint } from "../support/siteFootprint";
 
@@ -17,12 +17,12 @@ const ADMIN_PASSWORD = "Admin-Pass-1!";
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
 const ORGANIZATION_ID = "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd";
 
-/** The program the README's package section shows, as written. */
+/** The program docs/package.md shows, as written. */
 function readmeProgram(): string {
-  const readme = fs.readFileSync(path.join(projectRoot, "README.md"), "utf8");
+  const readme = fs.readFileSync(path.join(projectRoot, "docs", "package.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Use the component from your own Pulumi program"));
   const program = /```ts\n([\s\S]*?)```/.exec(section.slice(0, section.indexOf("\n## ")));
-  if (!program) throw new Error("README: no TypeScript example in 'Use the component from your own Pulumi program'");
+  if (!program) throw new Error("docs/package.md: no TypeScript example in 'Use the component from your own Pulumi program'");
   return program[1];
 }
 

@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { EngineEvent, PolicyEvent } from "@pulumi/pulumi/automation";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { projectRoot, projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { projectRoot, projectStack, TestStack } from "../../testkit/engine/engine";
 import { SelfSignedCert, selfSignedCert } from "../support/selfSignedCert";
 import { latestValidUntil } from "../../policy/rules";
 

@@ -2,8 +2,8 @@
 // from Pulumi.yaml) against the Moodle double: with moodle:tokenValidDays, a live token that
 // expires within moodle:tokenRenewBeforeDays is replaced, new one first, and the outputs say so.
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 import { setRecordedValidUntil } from "../support/recordedToken";
 
 jest.setTimeout(300_000);

@@ -4,9 +4,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConcurrentUpdateError, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import type { MoodleDouble } from "../../moodle-double";
-import { pulumiCli } from "../support/engine";
-import { createFleet, Fleet, leakedSecrets, runDrift, startDouble } from "../support/fleet";
+import type { MoodleDouble } from "../../testkit/moodle-double";
+import { pulumiCli } from "../../testkit/engine/engine";
+import { createFleet, Fleet, leakedSecrets, runDrift, startDouble } from "../../testkit/engine/fleet";
 import { bucketObjects, S3Server, startS3Server } from "../support/versitygw";
 
 jest.setTimeout(1_200_000);

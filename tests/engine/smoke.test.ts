@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { inlineStack, programStack, projectRoot, pulumiCli, TestStack } from "../support/engine";
+import { inlineStack, programStack, projectRoot, pulumiCli, TestStack } from "../../testkit/engine/engine";
 
 const pinned: string = require("../../package.json").dependencies["@pulumi/pulumi"];
 

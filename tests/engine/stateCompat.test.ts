@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { pulumiCli } from "../support/cli";
-import { projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { pulumiCli } from "../../testkit/engine/cli";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 
 jest.setTimeout(600_000);
 

@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { programStack, projectRoot, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { programStack, projectRoot, TestStack } from "../../testkit/engine/engine";
 import { siteFootprint } from "../support/siteFootprint";
 
 jest.setTimeout(240_000);

@@ -1,9 +1,9 @@
 // Destroy on a site where others came to rely on web services after our `up`, through the real engine:
 // what the stack switched on stays on while the Moodle app, another service's tokens or authorised
 // users, or someone else's token on the Percipio service need it, and the destroy output says so.
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
-import { PERCIPIO_FUNCTIONS } from "../../moodle-double/state";
-import { DEFAULT_LIMITS, projectStack, TestStack } from "../support/engine";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { PERCIPIO_FUNCTIONS } from "../../testkit/moodle-double/state";
+import { DEFAULT_LIMITS, projectStack, TestStack } from "../../testkit/engine/engine";
 import { Browser } from "../double/helpers";
 
 jest.setTimeout(2 * DEFAULT_LIMITS.timeoutMs + 60_000);

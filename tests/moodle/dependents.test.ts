@@ -1,9 +1,9 @@
 // Who else needs web services, read from the double as the client reads a real site: the Moodle app
 // switch, enabled services with tokens (one page, or the report filtered by service) or authorised
 // users, and the same few requests on a site with 30,000 app tokens.
-import { startMoodleDouble, MoodleDouble } from "../../moodle-double";
-import { withAppTokens } from "../../moodle-double/seed";
-import { PERCIPIO_FUNCTIONS } from "../../moodle-double/state";
+import { startMoodleDouble, MoodleDouble } from "../../testkit/moodle-double";
+import { withAppTokens } from "../../testkit/moodle-double/seed";
+import { PERCIPIO_FUNCTIONS } from "../../testkit/moodle-double/state";
 import { MoodleClient } from "../../moodle/client";
 
 const fast = { retryBaseMs: 20, retryMaxMs: 200 };

@@ -87,7 +87,7 @@ describe("the transpile cache", () => {
     fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(root, "node_modules"));
     const file = path.join(root, "answer.ts");
     const read = `
-      require(${JSON.stringify(path.join(projectRoot, "providers", "compileCache.js"))}).register(${JSON.stringify(root)});
+      require(${JSON.stringify(path.join(projectRoot, "providers", "process", "compileCache.js"))}).register(${JSON.stringify(root)});
       console.log(JSON.stringify(require(${JSON.stringify(file)}).answer));`;
     const cache = path.join(scratch, "cache");
 

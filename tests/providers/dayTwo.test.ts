@@ -1,15 +1,15 @@
 // Day-two behaviours of the provider implementations, called directly against the Moodle double:
 // token generations, interrupted creates, the preflight, settings rollback and updates, and how
 // errors reach the user.
-import type { MoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache, MoodleClient } from "../../moodle/client";
 import { MoodleLoginError, MoodleTransportError } from "../../moodle/errors";
-import { configure, explained, UNKNOWN, withHints } from "../../providers/implementations/common";
-import { percipioSettings } from "../../providers/implementations/percipioSettings";
-import { moodleTokenName, token } from "../../providers/implementations/token";
-import { webServices } from "../../providers/implementations/webServices";
-import { restProtocol } from "../../providers/implementations/restProtocol";
-import { externalService } from "../../providers/implementations/externalService";
+import { configure, explained, UNKNOWN, withHints } from "../../providers/shared/common";
+import { percipioSettings } from "../../providers/percipioSettings/provider";
+import { moodleTokenName, token } from "../../providers/webServiceToken/provider";
+import { webServices } from "../../providers/webServices/provider";
+import { restProtocol } from "../../providers/webServiceProtocol/provider";
+import { externalService } from "../../providers/externalServiceAccess/provider";
 import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
 import { sitePosts, useProviderDoubles, webServicesOn } from "./doubles";
 import { connectionTo, settingsInputsFor, tokenInputsFor } from "./inputs";

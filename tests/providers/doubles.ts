@@ -1,7 +1,7 @@
 // The doubles a provider suite calls against, started once per suite and reset before each test:
 // a Moodle double (with its control API) and, when asked, a Percipio OAuth double. Each test starts
 // from a fresh site and a fresh provider process (no cached client).
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
 

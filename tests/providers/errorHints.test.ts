@@ -2,7 +2,7 @@
 // verify points at moodle:caCertPath, an address where nothing answers at moodle:url; anything else
 // keeps Node's own words.
 import { MoodleError, MoodleTransportError } from "../../moodle/errors";
-import { transportHint } from "../../providers/implementations/errorHints";
+import { transportHint } from "../../providers/shared/errorHints";
 
 const transport = (code?: string) => new MoodleTransportError("Login", "/login/index.php", "request failed", { code });
 

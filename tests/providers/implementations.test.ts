@@ -1,13 +1,13 @@
 // Provider implementations called directly (as the dynamic-provider process calls them) against
 // the Moodle double: input checks during previews, adoption, conflicts, and what delete leaves.
-import type { MoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { z } from "zod";
-import { checkInputs, isUnknown, UNKNOWN } from "../../providers/implementations/common";
-import { moodleTokenName, token } from "../../providers/implementations/token";
-import { webServices } from "../../providers/implementations/webServices";
-import { percipioSettings } from "../../providers/implementations/percipioSettings";
-import { externalService } from "../../providers/implementations/externalService";
+import { checkInputs, isUnknown, UNKNOWN } from "../../providers/shared/common";
+import { moodleTokenName, token } from "../../providers/webServiceToken/provider";
+import { webServices } from "../../providers/webServices/provider";
+import { percipioSettings } from "../../providers/percipioSettings/provider";
+import { externalService } from "../../providers/externalServiceAccess/provider";
 import { useProviderDoubles, webServicesOn } from "./doubles";
 import { connectionTo, tokenInputsFor } from "./inputs";
 

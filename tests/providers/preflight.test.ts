@@ -2,7 +2,7 @@
 // key to fix, all reported at once. The site is a stand-in whose answers each test chooses.
 import type { MoodleAdmin } from "../../moodle/api";
 import { MoodleLoginError, MoodleTransportError } from "../../moodle/errors";
-import { asCheckFailures, preflightProblems } from "../../providers/implementations/preflight";
+import { asCheckFailures, preflightProblems } from "../../providers/webServices/preflight";
 
 interface Site {
   loginFails?: Error;

@@ -1,4 +1,4 @@
-// Issue 18 item 5: the preflight receipt (providers/implementations/preflightReceipt.ts). A passing
+// Issue 18 item 5: the preflight receipt (providers/process/preflightReceipt.ts). A passing
 // preflight in the preview pass of a `pulumi up` leaves a receipt that the update pass takes once
 // instead of reading everything again. It never stands in for a failed preflight, another run,
 // site, user, password or plan, an old one, or one in a folder others can enter.
@@ -6,24 +6,24 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { MoodleDouble } from "../../moodle-double";
-import { connectionFor, connectionOf } from "../../providers/implementations/common";
+import type { MoodleDouble } from "../../testkit/moodle-double";
+import { connectionFor, connectionOf } from "../../providers/shared/common";
+import { engineRun } from "../../providers/process/engineRun";
 import {
   codeVersion,
-  engineRun,
   privateDir,
   RECEIPT_TTL_MS,
   ReceiptBasis,
   receiptDir,
   takeReceipt,
   writeReceipt,
-} from "../../providers/implementations/preflightReceipt";
-import { webServices } from "../../providers/implementations/webServices";
+} from "../../providers/process/preflightReceipt";
+import { webServices } from "../../providers/webServices/provider";
 import { useProviderDoubles } from "./doubles";
 import { connectionTo } from "./inputs";
 
 const PASSWORD = "Admin-Pass-1!";
-const basis = (over: { connection?: Partial<ReceiptBasis["connection"]>; needs?: Partial<ReceiptBasis["needs"]> } = {}): ReceiptBasis => ({
+const basis = (over: { connection?: Partial<ReceiptBasis["connection"]>; needs?: Record<string, unknown> } = {}): ReceiptBasis => ({
   connection: { url: "https://moodle.example.com", username: "admin", password: PASSWORD, allowHttp: false, caCertPem: undefined, timeoutMs: 30_000, ...over.connection },
   needs: { serviceShortname: "Percipio-API", tokenUser: "admin", percipioSettings: true, ...over.needs },
 });
@@ -212,7 +212,7 @@ describe("engineRun", () => {
   (linux ? it : it.skip)("looks through Pulumi's shell launcher to the pulumi process that started it", () => {
     // The launcher is a shell script that starts node without exec: the engine is its parent.
     const launcher = path.join(root, "pulumi-resource-pulumi-nodejs");
-    const module = path.join(__dirname, "..", "..", "providers", "implementations", "preflightReceipt.ts");
+    const module = path.join(__dirname, "..", "..", "providers", "process", "engineRun.ts");
     fs.writeFileSync(
       launcher,
       `#!/bin/sh\nnode -r ts-node/register/transpile-only -e 'process.stdout.write(require(${JSON.stringify(module)}).engineRun())'\ntrue\n`,

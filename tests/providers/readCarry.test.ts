@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { carriedRead, READ_CARRY_TTL_MS } from "../../providers/implementations/readCarry";
+import { carriedRead, READ_CARRY_TTL_MS } from "../../providers/process/readCarry";
 
 const PROPS = { moodleUrl: "https://moodle.example.com", adminUser: "admin", adminPassword: "S3cret-Pass!", enabled: true, token: "0123456789abcdef0123456789abcdef" };
 const RESULT = { id: "enablewebservices", props: { ...PROPS, enabled: false } };

@@ -1,11 +1,11 @@
 // Day-two details of the external service and plugin settings providers, and of when WebServices'
 // check runs the preflight: drift seen by read, what update and delete touch (and what they leave),
 // and which requests each costs. Called directly against the Moodle double.
-import type { MoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { externalService } from "../../providers/implementations/externalService";
-import { percipioSettings } from "../../providers/implementations/percipioSettings";
-import { webServices } from "../../providers/implementations/webServices";
+import { externalService } from "../../providers/externalServiceAccess/provider";
+import { percipioSettings } from "../../providers/percipioSettings/provider";
+import { webServices } from "../../providers/webServices/provider";
 import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
 import { sitePosts, useProviderDoubles } from "./doubles";
 import { connectionTo, settingsInputsFor } from "./inputs";

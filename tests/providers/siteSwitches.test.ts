@@ -2,10 +2,10 @@
 // calls them, against the Moodle double: create records what it found, delete puts back only what
 // the stack changed, and other protocols are never touched. The engine suites prove the same
 // through Pulumi; this suite is the fast one mutation testing runs.
-import type { MoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { restProtocol } from "../../providers/implementations/restProtocol";
-import { webServices } from "../../providers/implementations/webServices";
+import { restProtocol } from "../../providers/webServiceProtocol/provider";
+import { webServices } from "../../providers/webServices/provider";
 import { sitePosts, useProviderDoubles } from "./doubles";
 import { connectionTo } from "./inputs";
 

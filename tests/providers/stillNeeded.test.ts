@@ -1,6 +1,6 @@
 // Destroy's decision for one switch: off only when nothing needs it, otherwise one line saying what,
 // why and where to switch it off by hand.
-import { WEB_SERVICES, leftOnMessage, protocolSwitch, serviceSwitch, switchOffUnlessNeeded } from "../../providers/implementations/stillNeeded";
+import { WEB_SERVICES, leftOnMessage, protocolSwitch, serviceSwitch, switchOffUnlessNeeded } from "../../providers/shared/stillNeeded";
 
 const app = { kind: "mobile-app" as const, reason: "the Moodle app" };
 const lms = { kind: "service-tokens" as const, reason: 'the enabled service "LMS" (2 tokens)' };

@@ -2,10 +2,10 @@
 // order): created only once Moodle accepts it for every function of its service (else deleted again
 // and nothing handed off); a refusal found on read-back is drift with its reason; `up` calls again and
 // fails with what is left to change in Moodle.
-import { token } from "../../providers/implementations/token";
-import { TokenRefusedError } from "../../providers/implementations/tokenAcceptance";
+import { token } from "../../providers/webServiceToken/provider";
+import { TokenRefusedError } from "../../providers/webServiceToken/acceptance";
 import { clearClientCache } from "../../moodle/client";
-import type { MoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../testkit/moodle-double";
 import { tokenInputsFor } from "./inputs";
 import { useProviderDoubles, webServicesOn } from "./doubles";
 

@@ -2,9 +2,9 @@
 // IP restrictions and dates, often with similar names, and the token provider must act only on the
 // one it made (or was told to adopt). Called directly against the Moodle double.
 import { webServicesOn } from "./doubles";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { moodleTokenName, renewalDue, token } from "../../providers/implementations/token";
+import { moodleTokenName, renewalDue, token } from "../../providers/webServiceToken/provider";
 import { tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;

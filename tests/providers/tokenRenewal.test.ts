@@ -2,9 +2,9 @@
 // at creation (the inputs do not change from day to day), and diff, which sees the refreshed live
 // token as olds, plans its replacement once it expires within renewBeforeDays.
 import { webServicesOn } from "./doubles";
-import { MoodleDouble, startMoodleDouble } from "../../moodle-double";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { moodleTokenName, token } from "../../providers/implementations/token";
+import { moodleTokenName, token } from "../../providers/webServiceToken/provider";
 import { tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;

@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { pulumiCli } from "../support/cli";
-import { projectStack, TestStack } from "../support/engine";
+import { pulumiCli } from "../../testkit/engine/cli";
+import { projectStack, TestStack } from "../../testkit/engine/engine";
 import { describeRealSite, realSite, RealSite } from "../support/realSite";
 
 jest.setTimeout(600_000);

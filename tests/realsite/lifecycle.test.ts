@@ -5,7 +5,7 @@
 // for tokens; deleting the row is what its delete page does). Percipio's OAuth endpoint is a double.
 import { execFileSync } from "child_process";
 import type { EngineEvent, LocalWorkspace } from "@pulumi/pulumi/automation";
-import { backendText, projectStack, TestStack } from "../support/engine";
+import { backendText, projectStack, TestStack } from "../../testkit/engine/engine";
 import { createdBeforeDeleted } from "../support/engineEvents";
 import { PercipioOAuthDouble, startPercipioOAuthDouble } from "../support/percipioOAuthDouble";
 import { databaseFootprint, describeRealSite, realSite, RealSite } from "../support/realSite";

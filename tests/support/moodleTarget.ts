@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import type { MoodleConnection } from "../../moodle/types";
 import { redact } from "../../moodle/redact";
-import { DoubleControl, FaultSpec, MoodleDoubleVersion, startMoodleDouble } from "../../moodle-double";
+import { DoubleControl, FaultSpec, MoodleDoubleVersion, startMoodleDouble } from "../../testkit/moodle-double";
 
 export type DoubleVersion = MoodleDoubleVersion;
 export type { DoubleControl, FaultSpec };

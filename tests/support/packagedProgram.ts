@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { projectRoot } from "./engine";
+import { projectRoot } from "../../testkit/engine/engine";
 
 export const PACKAGE_NAME: string = require("../../package.json").name;
 

@@ -1,6 +1,6 @@
 // What PercipioIntegration changes on a Moodle double, to compare a site before an `up` and after
 // the `destroy`.
-import type { MoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../testkit/moodle-double";
 
 export function siteFootprint(moodle: MoodleDouble) {
   const state = moodle.control.state() as any;

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { projectRoot } from "./engine";
+import { projectRoot } from "../../testkit/engine/engine";
 
 export interface S3Server {
   /** The folder behind the gateway: a bucket is a sub-folder, an object a file. */

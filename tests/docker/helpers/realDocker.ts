@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
-import { projectRoot } from "../../support/engine";
+import { projectRoot } from "../../../testkit/engine/engine";
 
 export const THIRDPARTY = process.env.THIRDPARTY ?? path.resolve(projectRoot, "..", "shared", "thirdparty");
 export const PLUGIN_ZIP = path.join(THIRDPARTY, "mod_percipio-2022022124.zip");
