@@ -8,7 +8,7 @@ import {
     DockerConfigError,
     parseDockerSettings,
     siteUrlProblem,
-} from "../../config/docker";
+} from "../../docker/config";
 import { percipioZip, writeTemp } from "../docker/helpers/zipWriter";
 
 const zip = writeTemp("edges-mod_percipio.zip", percipioZip());

@@ -4,8 +4,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as os from "os";
-import type { MoodleDouble } from "../../moodle-double";
-import { createFleet, DriftRun, Fleet, leakedSecrets, runDrift, startDouble } from "../support/fleet";
+import type { MoodleDouble } from "../../testkit/moodle-double";
+import { createFleet, DriftRun, Fleet, leakedSecrets, runDrift, startDouble } from "../../testkit/engine/fleet";
 
 jest.setTimeout(600_000);
 

@@ -5,11 +5,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import type { MoodleDouble } from "../../moodle-double";
+import type { MoodleDouble } from "../../testkit/moodle-double";
 import { stacksOfShard } from "../../drift/shard";
 import type { StackReport } from "../../drift/types";
-import { pulumiCli } from "../support/engine";
-import { createFleet, DriftRun, Fleet, leakedSecrets, runDrift, startDouble } from "../support/fleet";
+import { pulumiCli } from "../../testkit/engine/engine";
+import { createFleet, DriftRun, Fleet, leakedSecrets, runDrift, startDouble } from "../../testkit/engine/fleet";
 
 jest.setTimeout(900_000);
 
