@@ -20,14 +20,15 @@ const settings = settingsOrExplain();
 
 /** Only when set: resources of stacks without a second factor keep the inputs they always had. */
 function adminTotpSecret(): Pick<ConnectionArgs, "adminTotpSecret"> {
-  return settings.moodle.adminTotpSecret ? { adminTotpSecret: pulumi.secret(settings.moodle.adminTotpSecret) } : {};
+  return settings.moodle.adminTotpSecret ? { adminTotpSecret: settings.moodle.adminTotpSecret } : {};
 }
 
 function existingMoodle(): ConnectionArgs {
   return {
     moodleUrl: settings.moodle.url!,
     adminUser: settings.moodle.adminUser,
-    adminPassword: pulumi.secret(settings.moodle.adminPassword),
+    // Made secret where every resource takes it (providers/connection.ts), for this program and any other.
+    adminPassword: settings.moodle.adminPassword,
     ...adminTotpSecret(),
     allowHttp: settings.moodle.allowHttp,
     caCertPem: settings.moodle.caCertPem,

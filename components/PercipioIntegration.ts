@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { PercipioSettings as PercipioCredentials, TokenSettings } from "../config/stack";
+import type { PercipioCredentials, TokenSettings } from "../config/stack";
 import type { ConnectionArgs } from "../providers/connection";
 import { ExternalServiceAccess } from "../providers/externalServiceAccess/resource";
 import { PercipioSettings } from "../providers/percipioSettings/resource";

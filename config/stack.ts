@@ -5,6 +5,7 @@
  */
 import * as fs from "fs";
 import * as net from "net";
+import { isoDaysAhead } from "../moodle/dates";
 import { decodeBase32Key, TotpKeyError } from "../moodle/totp";
 
 export const NS = "moodle";
@@ -45,7 +46,7 @@ export interface TokenSettings {
   adoptExisting: boolean;
 }
 
-export interface PercipioSettings {
+export interface PercipioCredentials {
   clientId: string;
   clientSecret: string;
   organizationId: string;
@@ -61,7 +62,7 @@ export interface StackSettings {
   serviceShortname: string;
   token: TokenSettings;
   /** Undefined until Skillsoft has sent the credentials (phase 2). */
-  percipio?: PercipioSettings;
+  percipio?: PercipioCredentials;
   /** Raw `moodle:docker` object, validated by docker/config.ts in docker mode. */
   dockerRaw: unknown;
   dockerDatabasePassword: string;
@@ -93,9 +94,6 @@ function isoToday(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
 
-function isoDaysAhead(now: Date, days: number): string {
-  return new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 /** Reads, checks and normalises every key. Throws StackConfigError listing all problems. */
 export function loadStackSettings(read: ConfigReader, now: Date = new Date()): StackSettings {
@@ -224,7 +222,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
       fail("tokenValidUntil", `must be a date as YYYY-MM-DD, got '${validUntil}'. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31`);
     } else if (validUntil <= isoToday(now)) {
       fail("tokenValidUntil", `${validUntil} is in the past (today is ${isoToday(now)}): a token valid until then would already have expired. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31, or unset it for no expiry`);
-    } else if (validUntil < isoDaysAhead(now, 2)) {
+    } else if (validUntil < isoDaysAhead(2, now)) {
       // Moodle expires a token at midnight at the START of that day, in the site's timezone (up to UTC+14).
       fail("tokenValidUntil", `${validUntil} is too soon: Moodle expires a token at the start of that day in the site's timezone, so the date must be at least 2 days ahead. Example: ${Number(isoToday(now).slice(0, 4)) + 1}-12-31, or unset it for no expiry`);
     } else if (Number(match[1]) > 2050) {
@@ -250,7 +248,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
   const clientId = str("percipioClientId");
   const clientSecret = secret("percipioClientSecret", false);
   const organizationId = str("percipioOrganizationId");
-  let percipio: PercipioSettings | undefined;
+  let percipio: PercipioCredentials | undefined;
   if (clientId || clientSecret || organizationId) {
     if (!clientId) fail("percipioClientId", "is not set, but other Percipio credentials are. Example: pulumi config set moodle:percipioClientId abc_DEF-123");
     else if (!ALNUMEXT.test(clientId)) fail("percipioClientId", `'${clientId}' has characters the plugin's form rejects; only letters, digits, '_' and '-' are allowed`);

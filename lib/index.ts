@@ -5,7 +5,7 @@ export type { PercipioIntegrationArgs } from "../components/PercipioIntegration"
 export { MoodleDocker } from "../docker/MoodleDocker";
 export type { MoodleDockerArgs } from "../docker/MoodleDocker";
 export type { DatabaseEngine } from "../docker/config";
-export type { TokenSettings, PercipioSettings as PercipioCredentials } from "../config/stack";
+export type { TokenSettings, PercipioCredentials } from "../config/stack";
 export type { ConnectionArgs } from "../providers/connection";
 export { WebServices } from "../providers/webServices/resource";
 export type { WebServicesArgs } from "../providers/webServices/resource";

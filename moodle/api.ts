@@ -4,7 +4,7 @@ import type {
   CreatedToken,
   ExternalService,
   MoodleVersion,
-  PercipioSettings,
+  PercipioPluginSettings,
   SessionInfo,
   TokenQuery,
   TokenRow,
@@ -77,7 +77,7 @@ export interface MoodleAdmin {
   serviceDependents(service: ExternalService): Promise<WebServiceDependent[]>;
 
   /** `reuse` as for webServicesEnabled. */
-  pluginSettings(reuse?: boolean): Promise<PercipioSettings>;
+  pluginSettings(reuse?: boolean): Promise<PercipioPluginSettings>;
   /** Writes only the given settings; throws MoodleValidationError naming each rejected field. */
-  setPluginSettings(values: Partial<PercipioSettings>): Promise<void>;
+  setPluginSettings(values: Partial<PercipioPluginSettings>): Promise<void>;
 }

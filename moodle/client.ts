@@ -7,7 +7,7 @@ import type {
   ExternalService,
   MoodleConnection,
   MoodleVersion,
-  PercipioSettings,
+  PercipioPluginSettings,
   SessionInfo,
   TokenQuery,
   TokenRow,
@@ -184,10 +184,10 @@ export class MoodleClient implements MoodleAdmin {
     return this.tokenLock.run(() => dependents.serviceDependents(s, service));
   }
 
-  async pluginSettings(reuse = false): Promise<PercipioSettings> {
+  async pluginSettings(reuse = false): Promise<PercipioPluginSettings> {
     return plugin.pluginSettings(await this.supported(), reuse);
   }
-  async setPluginSettings(values: Partial<PercipioSettings>): Promise<void> {
+  async setPluginSettings(values: Partial<PercipioPluginSettings>): Promise<void> {
     return plugin.setPluginSettings(await this.supported(), values);
   }
 }

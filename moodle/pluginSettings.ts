@@ -1,5 +1,5 @@
 // Site administration > Plugins > Activity modules > Percipio (config plugin "percipio", inputs s_percipio_<name>).
-import { PERCIPIO_SETTING_NAMES, PercipioSettingName, PercipioSettings } from "./types";
+import { PERCIPIO_SETTING_NAMES, PercipioSettingName, PercipioPluginSettings } from "./types";
 import { MoodleError, MoodleNotAppliedError, MoodleValidationError } from "./errors";
 import { readSettingsSection, refuseForced, writeSettingsSection } from "./adminPages";
 import type { AdminSettingsPage } from "./parsers/adminSettings";
@@ -14,13 +14,13 @@ const RUNTIME_KEYS = new Set(["oauthToken", "oauthTokenExpiry", "tokenExpiryTime
 
 const input = (name: string) => `s_percipio_${name}`;
 
-function toSettings(page: AdminSettingsPage, step: string): PercipioSettings {
+function toSettings(page: AdminSettingsPage, step: string): PercipioPluginSettings {
   const missing = PERCIPIO_SETTING_NAMES.filter((n) => !(input(n) in page.values));
   if (missing.length === PERCIPIO_SETTING_NAMES.length) {
     throw new MoodleError(step, PATH, "the Percipio settings page has no s_percipio_* fields; is mod_percipio installed?");
   }
   if (missing.length) throw new MoodleError(step, PATH, `the Percipio settings page lacks ${missing.join(", ")} (a different mod_percipio version?)`);
-  const out = {} as PercipioSettings;
+  const out = {} as PercipioPluginSettings;
   for (const n of PERCIPIO_SETTING_NAMES) {
     // A stored value that is not an option (set via CLI) is shown with the default preselected;
     // the stored value is the truth, the preselection is only what a browser save would write.
@@ -40,12 +40,12 @@ async function readPage(session: MoodleSession, step: string, reuse = false): Pr
   }
 }
 
-export async function pluginSettings(session: MoodleSession, reuse = false): Promise<PercipioSettings> {
+export async function pluginSettings(session: MoodleSession, reuse = false): Promise<PercipioPluginSettings> {
   const step = "read Percipio settings";
   return toSettings(await readPage(session, step, reuse), step);
 }
 
-export async function setPluginSettings(session: MoodleSession, values: Partial<PercipioSettings>): Promise<void> {
+export async function setPluginSettings(session: MoodleSession, values: Partial<PercipioPluginSettings>): Promise<void> {
   const names = Object.keys(values).filter((k) => values[k as PercipioSettingName] !== undefined);
   const step = `save Percipio settings (${names.join(", ")})`;
   const unknown = names.filter((n) => !(PERCIPIO_SETTING_NAMES as readonly string[]).includes(n));

@@ -114,4 +114,4 @@ export const PERCIPIO_SETTING_NAMES = [
   "piiinfo",
 ] as const;
 export type PercipioSettingName = (typeof PERCIPIO_SETTING_NAMES)[number];
-export type PercipioSettings = Record<PercipioSettingName, string>;
+export type PercipioPluginSettings = Record<PercipioSettingName, string>;

@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
 import type { ExternalService } from "../../moodle/types";
-import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "../shared/common";
+import { CONNECTION_KEYS, checkInputs, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "../shared/common";
 import { serviceSwitch, switchOffUnlessNeeded } from "../shared/stillNeeded";
 
 const shape = {
@@ -73,8 +73,7 @@ function outputs(props: Record<string, any>, service: ExternalService, userId: n
   };
 }
 
-export const externalService: pulumi.dynamic.ResourceProvider = {
-  configure: async (req) => configure(req),
+export const externalServiceAccess: pulumi.dynamic.ResourceProvider = {
   check: async (_olds, news) => checkInputs(shape, news),
   // Another user is an update (authorise them too); only another service is a new resource.
   diff: async (_id, olds, news) =>

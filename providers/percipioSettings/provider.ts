@@ -2,9 +2,9 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
-import type { PercipioSettingName, PercipioSettings } from "../../moodle/types";
+import type { PercipioSettingName, PercipioPluginSettings } from "../../moodle/types";
 import { verifyPercipioCredentials } from "../../percipio/oauth";
-import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "../shared/common";
+import { CONNECTION_KEYS, checkInputs, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "../shared/common";
 
 /** Resource input -> Moodle setting. The plugin's runtime keys (oauthToken...) are deliberately absent. */
 const SETTING_OF: Record<string, PercipioSettingName> = {
@@ -32,11 +32,11 @@ const shape = {
   verifyCredentials: z.boolean(),
 };
 
-function asSettings(props: Record<string, any>): Partial<PercipioSettings> {
+function asSettings(props: Record<string, any>): Partial<PercipioPluginSettings> {
   return Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], String(props[f] ?? "")]));
 }
 
-function asFields(settings: PercipioSettings): Record<string, string> {
+function asFields(settings: PercipioPluginSettings): Record<string, string> {
   return Object.fromEntries(FIELDS.map((f) => [f, settings[SETTING_OF[f]]]));
 }
 
@@ -52,7 +52,7 @@ async function write(props: Record<string, any>, only: string[] = FIELDS) {
 }
 
 /** Names of the settings that differ between two snapshots (names only: values may be secret). */
-function differing(a: PercipioSettings, b: PercipioSettings): string[] {
+function differing(a: PercipioPluginSettings, b: PercipioPluginSettings): string[] {
   return FIELDS.filter((f) => a[SETTING_OF[f]] !== b[SETTING_OF[f]]);
 }
 
@@ -61,7 +61,7 @@ function differing(a: PercipioSettings, b: PercipioSettings): string[] {
  * and the next attempt records the real previous values. When even that fails, the error says which
  * settings were left changed on the site.
  */
-async function rollBack(moodle: MoodleAdmin, found: PercipioSettings, rejected: unknown): Promise<never> {
+async function rollBack(moodle: MoodleAdmin, found: PercipioPluginSettings, rejected: unknown): Promise<never> {
   try {
     await moodle.setPluginSettings(Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], found[SETTING_OF[f]]])));
   } catch (rollbackError) {
@@ -80,7 +80,6 @@ async function rollBack(moodle: MoodleAdmin, found: PercipioSettings, rejected: 
 }
 
 export const percipioSettings: pulumi.dynamic.ResourceProvider = {
-  configure: async (req) => configure(req),
   check: async (_olds, news) => checkInputs(shape, news),
   diff: async (_id, olds, news) => diffFields(olds, news, { update: [...FIELDS, "verifyCredentials"] }),
 

@@ -35,26 +35,6 @@ export const connectionSchema = {
 
 export const CONNECTION_KEYS = Object.keys(connectionSchema) as (keyof ConnectionProps)[];
 
-let stackConfig: pulumi.dynamic.Config | undefined;
-
-/** Called once per provider process with the stack's config (secrets decrypted). */
-export function configure(req: pulumi.dynamic.ConfigureRequest): void {
-  stackConfig = req.config;
-}
-
-/** Same site root, ignoring case of scheme/host and trailing slashes. */
-function sameSite(a: string, b: string): boolean {
-  const norm = (u: string) => {
-    try {
-      const url = new URL(u);
-      return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-    } catch {
-      return u.replace(/\/+$/, "");
-    }
-  };
-  return norm(a) === norm(b);
-}
-
 /** Each retry is shown as it happens (the engine prints the provider's stderr), not only the final failure. */
 function showRetry(line: string): void {
   trace(line);
@@ -62,24 +42,17 @@ function showRetry(line: string): void {
 }
 
 /**
- * How a resource reaches Moodle. The admin's password and TOTP key in the stack's config win over the
- * ones in state, so after a change refresh and destroy log in with the new ones.
+ * How a resource reaches Moodle: its own recorded inputs, the one route from stack config to the HTTP
+ * client (index.ts -> the component -> each resource's inputs -> state -> here). Read-back and
+ * delete get what state recorded; so a changed password or TOTP key is an in-place update of every
+ * resource (diffFields), which records the new one and replaces nothing.
  */
 export function connectionFor(props: ConnectionProps): MoodleConnection {
-  let password = props.adminPassword;
-  let totpKey = props.adminTotpSecret || undefined;
-  const configuredPassword = stackConfig?.get("moodle:adminPassword");
-  const configuredUser = stackConfig?.get("moodle:adminUser") || "admin";
-  const configuredUrl = stackConfig?.get("moodle:url") || "";
-  if (configuredPassword && configuredUser === props.adminUser && (!configuredUrl || sameSite(configuredUrl, props.moodleUrl))) {
-    password = configuredPassword;
-    totpKey = stackConfig?.get("moodle:adminTotpSecret") || undefined;
-  }
   return {
     url: props.moodleUrl,
     username: props.adminUser,
-    password,
-    totpKey,
+    password: props.adminPassword,
+    totpKey: props.adminTotpSecret || undefined,
     allowHttp: props.allowHttp,
     caCertPem: props.caCertPem || undefined,
     timeoutMs: props.requestTimeoutSeconds * 1000,
@@ -126,11 +99,10 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 /**
- * How to reach Moodle. A change is an in-place update that only rewrites state, so later refresh,
- * destroy and replacement deletes use the new values. The password is the exception: the stack
- * config's value is used at call time (moodleFor), so a rotation shows no change at all.
+ * How to reach Moodle, credentials included. A change is an in-place update that rewrites state, so
+ * later read-backs, destroy and replacement deletes use the new values; nothing is replaced.
  */
-const CONNECTION_UPDATE_KEYS = ["moodleUrl", "adminUser", "allowHttp", "caCertPem", "requestTimeoutSeconds"];
+const CONNECTION_UPDATE_KEYS = ["moodleUrl", "adminUser", "adminPassword", "adminTotpSecret", "allowHttp", "caCertPem", "requestTimeoutSeconds"];
 
 /**
  * Field-by-field diff of old outputs (or refreshed live values) against new inputs. A new
@@ -154,8 +126,8 @@ export function pick<T extends Record<string, unknown>>(props: T, keys: string[]
 }
 
 const PASSWORD_HINT =
-  ". If moodle:adminPassword changed since the last `pulumi up`, run `pulumi up` once, or add " +
-  "--run-program to refresh/destroy/preview --refresh, so the new password is used";
+  ". If the admin's password changed since the last `pulumi up`, set moodle:adminPassword and run `pulumi up` once: " +
+  "it records the new one, which read-backs and destroy then use";
 
 /** Errors this project raises on purpose (Moodle said no, bad input, a refused plan): they need no stack trace. */
 function isExpected(err: unknown): err is Error {
@@ -178,10 +150,10 @@ export function explained(err: unknown): unknown {
 }
 
 /**
- * With `refresh: always`, `pulumi up` reads every resource back with the provider configuration of
- * the last run, so right after an admin password change that login fails although the run itself
- * has the new password. The resource is then kept as recorded, with a warning on every line that
- * says so; the run's own steps log in with the new password, and still fail if it is wrong too.
+ * With `refresh: always`, `pulumi up` reads every resource back with what the last run recorded, so
+ * right after an admin password change that login fails although the run itself has the new
+ * password. The resource is then kept as recorded, with a warning on every line that says so; the
+ * run's own steps (the in-place updates that record the new password) log in with the new one.
  */
 function unreadAfterLoginFailure(err: MoodleLoginError, args: unknown[]) {
   const [id, props] = args as [string, Record<string, unknown>];
@@ -199,8 +171,8 @@ function carriedReadOf(kind: string, read: ReadFn): ReadFn {
 }
 
 /**
- * Adds what only the provider layer knows to errors: refresh and destroy configure providers from
- * state, so after a password change they still hold the old one unless run with --run-program.
+ * Adds what only the provider layer knows to errors: read-backs and destroy use the recorded
+ * credentials, so after a password change they hold the old one until an `up` records the new one.
  */
 export function withHints(provider: pulumi.dynamic.ResourceProvider, kind = ""): pulumi.dynamic.ResourceProvider {
   const wrapped: Record<string, unknown> = {};

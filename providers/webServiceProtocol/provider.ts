@@ -1,7 +1,7 @@
 // One web-service protocol (REST) enabled; other enabled protocols are never touched.
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "../shared/common";
+import { CONNECTION_KEYS, checkInputs, connectionOf, connectionSchema, diffFields, moodleFor, pick } from "../shared/common";
 import { protocolSwitch, switchOffUnlessNeeded } from "../shared/stillNeeded";
 
 const shape = { ...connectionSchema, protocol: z.string().regex(/^[a-z]+$/), enabled: z.boolean() };
@@ -11,8 +11,7 @@ async function isEnabled(props: Record<string, any>): Promise<boolean> {
   return (await moodleFor(connectionOf(props)).enabledProtocols()).includes(props.protocol);
 }
 
-export const restProtocol: pulumi.dynamic.ResourceProvider = {
-  configure: async (req) => configure(req),
+export const webServiceProtocol: pulumi.dynamic.ResourceProvider = {
   check: async (_olds, news) => checkInputs(shape, news),
   diff: async (_id, olds, news) => diffFields(olds, news, { replace: ["protocol"], update: ["enabled"] }),
 

@@ -5,6 +5,7 @@
 // cannot ask (an adopted token's value, an IP restriction). State written before this has none, which
 // counts as accepted.
 import type { MoodleAdmin } from "../../moodle/api";
+import { isoDaysAhead } from "../../moodle/dates";
 import { missingCapabilitiesReason, type TokenFacts } from "../../moodle/tokenCheck";
 
 export const ACCEPTED = "yes";
@@ -18,10 +19,6 @@ export const isRefused = (value: unknown): boolean => typeof value === "string" 
 
 /** A token Moodle refuses for its service's functions, with who lacks what. */
 export class TokenRefusedError extends Error {}
-
-function isoDaysAhead(days: number): string {
-  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-}
 
 /** What the calls need to tell causes apart; the configured admin is the site administrator logged in to admin pages. */
 function factsOf(props: Record<string, any>): TokenFacts {
@@ -47,10 +44,15 @@ export async function functionsOf(moodle: MoodleAdmin, props: Record<string, any
  * before it runs); for a token of another user than the admin, also the "Missing capabilities" Manage
  * tokens shows (`missing` when the caller has the token's row at hand), which the functions check when they run.
  */
+/** Whether the token can be called without harm: its value is known, and it is not within a day of its valid-until (Moodle deletes a token called after it). */
+export function callable(props: Record<string, any>): boolean {
+  return !props.adopted && typeof props.token === "string" && props.token !== "" && !(props.validUntil && props.validUntil <= isoDaysAhead(1));
+}
+
 export async function acceptance(moodle: MoodleAdmin, props: Record<string, any>, functions: string[], missing?: string[], readBack = false): Promise<string> {
-  if (!props.token) return `${UNPROVEN}the token was adopted, and this stack never saw its value`;
-  // Calling a token past its valid-until makes Moodle delete it; the token resource renews it instead.
-  if (props.validUntil && props.validUntil <= isoDaysAhead(1)) return `${UNPROVEN}the token expires within a day (its successor is checked)`;
+  if (!callable(props)) {
+    return props.token ? `${UNPROVEN}the token expires within a day (its successor is checked)` : `${UNPROVEN}the token was adopted, and this stack never saw its value`;
+  }
   const facts = factsOf(props);
   const verdict = await moodle.checkToken(props.token, functions, facts);
   if (verdict.kind === "gone") return REFUSED + GONE;

@@ -4,10 +4,11 @@ import { createHash } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
+import { isoDaysAhead } from "../../moodle/dates";
 import { MoodleTokenExistsError } from "../../moodle/errors";
 import type { TokenRow } from "../../moodle/types";
-import { ACCEPTED, acceptance, functionsOf, GONE, isRefused, REFUSED, refusedError } from "./acceptance";
-import { CONNECTION_KEYS, checkInputs, configure, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "../shared/common";
+import { ACCEPTED, acceptance, callable, functionsOf, GONE, isRefused, REFUSED, refusedError } from "./acceptance";
+import { CONNECTION_KEYS, checkInputs, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "../shared/common";
 
 const shape = {
   ...connectionSchema,
@@ -87,10 +88,6 @@ function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId
     (row.validUntil ?? "") === validUntil &&
     !row.used
   );
-}
-
-function isoDaysAhead(days: number, now = new Date()): string {
-  return new Date(now.getTime() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 /** Whether Moodle stopped accepting the token: it stops at the start of its valid-until day. */
@@ -179,13 +176,8 @@ async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>
   throw new Error(`Moodle has expired tokens under the next ${MAX_GENERATION_STEPS} names of '${inputs.name}'; delete them in Manage tokens and run again.`);
 }
 
-/** Whether the token can be called without harm: Moodle deletes a token called after its valid-until. */
-function callable(props: Record<string, any>): boolean {
-  return !props.adopted && typeof props.token === "string" && props.token !== "" && !(props.validUntil && props.validUntil <= isoDaysAhead(1));
-}
 
-export const token: pulumi.dynamic.ResourceProvider = {
-  configure: async (req) => configure(req),
+export const webServiceToken: pulumi.dynamic.ResourceProvider = {
   check: async (olds, news) => {
     const result = checkInputs(shape, news);
     return { ...result, inputs: { ...news, generation: nextGeneration(olds, news) } };

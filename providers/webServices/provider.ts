@@ -1,7 +1,7 @@
 // Site setting `enablewebservices` (Site administration > General > Advanced features).
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CONNECTION_KEYS, checkInputs, configure, connectionFor, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "../shared/common";
+import { CONNECTION_KEYS, checkInputs, connectionFor, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "../shared/common";
 import { asCheckFailures, PreflightNeeds, preflightProblems } from "./preflight";
 import { takeReceipt, writeReceipt } from "../process/preflightReceipt";
 import { WEB_SERVICES, switchOffUnlessNeeded } from "../shared/stillNeeded";
@@ -22,7 +22,6 @@ function needsPreflight(olds: Record<string, unknown>, news: Record<string, unkn
 }
 
 export const webServices: pulumi.dynamic.ResourceProvider = {
-  configure: async (req) => configure(req),
   async check(olds, news) {
     const result = checkInputs(shape, news);
     if (result.failures?.length || !needsPreflight(olds, news)) return result;

@@ -4,7 +4,7 @@
 import { clearClientCache, clientFor, MoodleClient } from "../../moodle/client";
 import { MoodleRestClient } from "../../moodle/rest";
 import { MoodleError, MoodleLoginError, MoodleRestError, MoodleValidationError, MoodleWebServicesUnavailableError } from "../../moodle/errors";
-import type { PercipioSettings } from "../../moodle/types";
+import type { PercipioPluginSettings } from "../../moodle/types";
 import { DoubleVersion, FaultSpec, MoodleTarget, REAL_TARGET, recordRequests, startMoodleTarget } from "../support/moodleTarget";
 
 const TARGETS: (DoubleVersion | undefined)[] = REAL_TARGET ? [undefined] : ["5.0", "4.5"];
@@ -187,7 +187,7 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
     );
     if (t.kind === "double") expect(initial).toMatchObject({ authenticationmethod: "service_account_bearer_token", piiinfo: "no", clientid: "" });
 
-    const oauth: Partial<PercipioSettings> = {
+    const oauth: Partial<PercipioPluginSettings> = {
       authenticationmethod: "oauth",
       clientid: "abc_DEF-123",
       clientsecret: "s3cr3t_VALUE-1",
@@ -209,7 +209,7 @@ suite.each(TARGETS.map((v) => [v ?? "real Moodle"] as const))("Moodle client aga
     expect(stored.scope).toBe("api2"); // Moodle saves the valid fields of the same POST
 
     await expect(c.setPluginSettings({ authenticationmethod: "foo" })).rejects.toBeInstanceOf(MoodleValidationError);
-    await expect(c.setPluginSettings({ oauthToken: "x" } as unknown as Partial<PercipioSettings>)).rejects.toThrow(/written by the plugin at run time/);
+    await expect(c.setPluginSettings({ oauthToken: "x" } as unknown as Partial<PercipioPluginSettings>)).rejects.toThrow(/written by the plugin at run time/);
   });
 
   // ---- behaviours only the double can stage ----

@@ -14,7 +14,7 @@ import { setRecordedValidUntil } from "../support/recordedToken";
 jest.setTimeout(240_000);
 
 const ADMIN_PASSWORD = "Admin-Pass-1!";
-const PASSWORD_HINT = /--run-program/g;
+const PASSWORD_HINT = /run `pulumi up` once/g;
 
 /** A loopback port where nothing listens. */
 async function closedPort(): Promise<number> {

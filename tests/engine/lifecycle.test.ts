@@ -239,15 +239,15 @@ describe("PercipioIntegration through the real engine", () => {
     expect(createdBeforeDeleted(events, "WebServiceToken")).toBe(true);
   });
 
-  it("changing the admin password replaces nothing; refresh with --run-program and up use the new one", async () => {
+  it("changing the admin password replaces nothing: up records the new one in place, and refresh then uses it", async () => {
     moodle.control.patchState({ users: state().users.map((u: any) => (u.id === 2 ? { ...u, password: NEW_ADMIN_PASSWORD } : u)) });
     await test.stack.setConfig("moodle:adminPassword", { value: NEW_ADMIN_PASSWORD, secret: true });
-    // Refresh normally configures providers from state (the old password); --run-program uses the new config.
-    const events: EngineEvent[] = [];
-    const preview = await test.stack.preview({ refresh: true, runProgram: true, onOutput: output, onEvent: (e) => events.push(e) });
-    expect(preview.changeSummary).toEqual({ same: 7 });
+    // Read-back uses what state recorded (the old password): kept as recorded, with a warning; each Moodle resource is an in-place update.
+    const preview = await test.stack.preview({ refresh: true, onOutput: output });
+    expect(preview.changeSummary).toEqual({ same: 2, update: 5 });
     const up = await test.stack.up({ onOutput: output });
-    expect(up.summary.resourceChanges).toEqual({ same: 7 });
+    expect(up.summary.resourceChanges).toEqual({ same: 2, update: 5 });
+    expect(tokens()).toHaveLength(1);
     // After that up, plain refresh (and destroy) work with the new password too.
     const refreshed = await test.stack.refresh({ onOutput: output });
     expect(refreshed.summary.result).toBe("succeeded");

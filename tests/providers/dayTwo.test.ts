@@ -4,12 +4,12 @@
 import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache, MoodleClient } from "../../moodle/client";
 import { MoodleLoginError, MoodleTransportError } from "../../moodle/errors";
-import { configure, explained, UNKNOWN, withHints } from "../../providers/shared/common";
+import { explained, UNKNOWN, withHints } from "../../providers/shared/common";
 import { percipioSettings } from "../../providers/percipioSettings/provider";
-import { moodleTokenName, token } from "../../providers/webServiceToken/provider";
+import { moodleTokenName, webServiceToken as token } from "../../providers/webServiceToken/provider";
 import { webServices } from "../../providers/webServices/provider";
-import { restProtocol } from "../../providers/webServiceProtocol/provider";
-import { externalService } from "../../providers/externalServiceAccess/provider";
+import { webServiceProtocol as restProtocol } from "../../providers/webServiceProtocol/provider";
+import { externalServiceAccess as externalService } from "../../providers/externalServiceAccess/provider";
 import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
 import { sitePosts, useProviderDoubles, webServicesOn } from "./doubles";
 import { connectionTo, settingsInputsFor, tokenInputsFor } from "./inputs";
@@ -148,7 +148,7 @@ describe("preflight (WebServices check)", () => {
   it("reports a failed login alone, with its hint once", async () => {
     const result = await webServices.check!({}, { ...connection(), adminPassword: "Wrong-1!", enabled: true, preflight: needs() });
     expect(result.failures).toHaveLength(1);
-    expect(result.failures![0].reason.match(/--run-program/g)).toHaveLength(1);
+    expect(result.failures![0].reason.match(/run `pulumi up` once/g)).toHaveLength(1);
   });
 
   it("passes a good plan, and a no-op run (same needs) reads nothing for it", async () => {
@@ -222,29 +222,19 @@ describe("plugin settings on destroy", () => {
   });
 });
 
-describe("the admin password in the stack's config", () => {
-  const configured = (values: Record<string, string>) => configure({ config: { get: (key: string) => values[key], require: (key: string) => values[key] } } as any);
-  afterEach(() => configured({}));
-
-  it("wins over the one in state for the same user and site, so refresh logs in after a password change", async () => {
+describe("a changed admin password", () => {
+  it("is an in-place update of the resource (nothing replaced) that records the new one, which read-back then uses", async () => {
     const created = await webServices.create({ ...connection(), enabled: true });
     moodle.control.patchState({ users: state().users.map((u: any) => (u.username === "admin" ? { ...u, password: "Rotated-Pass-2!" } : u)) });
     clearClientCache();
-    configured({ "moodle:adminPassword": "Rotated-Pass-2!", "moodle:url": `${moodle.url.toUpperCase().replace("HTTP://", "http://")}/` });
-    await expect(webServices.read!(created.id, created.outs)).resolves.toMatchObject({ props: { enabled: true } });
-  });
-
-  it("is not used for another admin user or another site", async () => {
-    const created = await webServices.create({ ...connection(), enabled: true });
+    // Read-back with what state recorded: the old password fails, and the resource is kept as recorded.
+    await expect(webServices.read!(created.id, created.outs)).resolves.toMatchObject({ props: created.outs });
+    const news = { ...connection(), adminPassword: "Rotated-Pass-2!", enabled: true };
+    expect(await webServices.diff!(created.id, created.outs, news)).toMatchObject({ changes: true, replaces: [] });
+    const updated = await webServices.update!(created.id, created.outs, news);
+    expect(updated.outs!.adminPassword).toBe("Rotated-Pass-2!");
     clearClientCache();
-    configured({ "moodle:adminPassword": "Wrong-Pass-3!", "moodle:adminUser": "manager" });
-    await expect(webServices.read!(created.id, created.outs)).resolves.toMatchObject({ props: { enabled: true } });
-    clearClientCache();
-    configured({ "moodle:adminPassword": "Wrong-Pass-3!", "moodle:url": "https://other.example.com" });
-    await expect(webServices.read!(created.id, created.outs)).resolves.toMatchObject({ props: { enabled: true } });
-    clearClientCache();
-    configured({ "moodle:adminPassword": "Wrong-Pass-3!" });
-    await expect(webServices.read!(created.id, created.outs)).rejects.toThrow(/Invalid login/);
+    await expect(webServices.read!(created.id, updated.outs!)).resolves.toMatchObject({ props: { enabled: true, adminPassword: "Rotated-Pass-2!" } });
   });
 });
 
@@ -258,7 +248,7 @@ describe("errors as users see them", () => {
       messages.push((err as Error).message);
       expect((err as Error).stack).not.toMatch(/\n\s+at /);
     }
-    for (const m of messages) expect(m.match(/--run-program/g)).toHaveLength(1);
+    for (const m of messages) expect(m.match(/run `pulumi up` once/g)).toHaveLength(1);
   });
 
   it("unexpected errors keep their stack trace", () => {
@@ -290,6 +280,6 @@ describe("refresh right after an admin password change", () => {
     const read = await withHints(webServices).read!("enablewebservices", recorded);
     expect(read).toEqual({ id: "enablewebservices", props: recorded });
     expect(warnings.join("\n")).toMatch(/warning: not read back from Moodle .*Invalid login/);
-    await expect(withHints(webServices).delete!("enablewebservices", recorded)).rejects.toThrow(/Invalid login.*--run-program/);
+    await expect(withHints(webServices).delete!("enablewebservices", recorded)).rejects.toThrow(/Invalid login.*run `pulumi up` once: it records the new one/);
   });
 });

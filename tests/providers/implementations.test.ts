@@ -4,10 +4,10 @@ import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { z } from "zod";
 import { checkInputs, isUnknown, UNKNOWN } from "../../providers/shared/common";
-import { moodleTokenName, token } from "../../providers/webServiceToken/provider";
+import { moodleTokenName, webServiceToken as token } from "../../providers/webServiceToken/provider";
 import { webServices } from "../../providers/webServices/provider";
 import { percipioSettings } from "../../providers/percipioSettings/provider";
-import { externalService } from "../../providers/externalServiceAccess/provider";
+import { externalServiceAccess as externalService } from "../../providers/externalServiceAccess/provider";
 import { useProviderDoubles, webServicesOn } from "./doubles";
 import { connectionTo, tokenInputsFor } from "./inputs";
 
@@ -49,14 +49,15 @@ describe("check", () => {
 });
 
 describe("diff", () => {
-  it("reports only the fields that differ; a new site URL or admin user is an update, a new password nothing", async () => {
+  it("reports only the fields that differ; a new site URL, admin user or password is an update (it records how to log in)", async () => {
     const olds = { ...connection(), enabled: false, enabledBefore: false };
     expect(await webServices.diff!("enablewebservices", olds, { ...connection(), enabled: true })).toEqual({
       changes: true,
       replaces: [],
       deleteBeforeReplace: false,
     });
-    expect(await webServices.diff!("enablewebservices", { ...olds, enabled: true }, { ...connection(), adminPassword: "changed", enabled: true })).toMatchObject({ changes: false });
+    expect(await webServices.diff!("enablewebservices", { ...olds, enabled: true }, { ...connection(), adminPassword: "changed", enabled: true })).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await webServices.diff!("enablewebservices", { ...olds, enabled: true }, { ...connection(), adminTotpSecret: "JBSWY3DPEHPK3PXP", enabled: true })).toMatchObject({ changes: true, replaces: [] });
     expect(await webServices.diff!("enablewebservices", olds, { ...connection(), moodleUrl: "https://moodle.example.com", enabled: false })).toEqual({
       changes: true,
       replaces: [],
@@ -101,10 +102,10 @@ describe("web-service token", () => {
     expect(tokens().map((t) => t.name)).toEqual([handName]);
   });
 
-  it("is replaced (not updated) on another site URL, and never for a new admin password", async () => {
+  it("is replaced (not updated) on another site URL, and updated in place, never replaced, for a new admin password", async () => {
     const created = await token.create(tokenInputs());
     expect(await token.diff!(created.id, created.outs, tokenInputs({ moodleUrl: "https://renamed.example.com" }))).toMatchObject({ replaces: ["moodleUrl"] });
-    expect(await token.diff!(created.id, created.outs, tokenInputs({ adminPassword: "Other-Pass-9!" }))).toMatchObject({ changes: false });
+    expect(await token.diff!(created.id, created.outs, tokenInputs({ adminPassword: "Other-Pass-9!" }))).toMatchObject({ changes: true, replaces: [] });
   });
 
   it("fails clearly when there is nothing to adopt", async () => {

@@ -3,7 +3,7 @@
 // and which requests each costs. Called directly against the Moodle double.
 import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { externalService } from "../../providers/externalServiceAccess/provider";
+import { externalServiceAccess as externalService } from "../../providers/externalServiceAccess/provider";
 import { percipioSettings } from "../../providers/percipioSettings/provider";
 import { webServices } from "../../providers/webServices/provider";
 import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";

@@ -4,7 +4,7 @@
 // through Pulumi; this suite is the fast one mutation testing runs.
 import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { restProtocol } from "../../providers/webServiceProtocol/provider";
+import { webServiceProtocol as restProtocol } from "../../providers/webServiceProtocol/provider";
 import { webServices } from "../../providers/webServices/provider";
 import { sitePosts, useProviderDoubles } from "./doubles";
 import { connectionTo } from "./inputs";

@@ -2,7 +2,7 @@
 // order): created only once Moodle accepts it for every function of its service (else deleted again
 // and nothing handed off); a refusal found on read-back is drift with its reason; `up` calls again and
 // fails with what is left to change in Moodle.
-import { token } from "../../providers/webServiceToken/provider";
+import { webServiceToken as token } from "../../providers/webServiceToken/provider";
 import { TokenRefusedError } from "../../providers/webServiceToken/acceptance";
 import { clearClientCache } from "../../moodle/client";
 import type { MoodleDouble } from "../../testkit/moodle-double";

@@ -4,7 +4,7 @@
 import { webServicesOn } from "./doubles";
 import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
-import { moodleTokenName, token } from "../../providers/webServiceToken/provider";
+import { moodleTokenName, webServiceToken as token } from "../../providers/webServiceToken/provider";
 import { tokenInputsFor } from "./inputs";
 
 let moodle: MoodleDouble;
