@@ -15,6 +15,9 @@ const shape = {
 };
 const INPUT_KEYS = [...CONNECTION_KEYS, "shortname", "tokenUser", "enabled", "userAllowed"];
 
+/** The service access's inputs (its zod shape) and, in state, the service it found. */
+type ServiceAccessProps = z.infer<z.ZodObject<typeof shape>> & { serviceId?: number };
+
 /** Right before a write: the service's pages read since the last write to them will do. */
 async function serviceOrFail(moodle: MoodleAdmin, shortname: string) {
   const service = await moodle.findService({ shortname }, true);
@@ -31,7 +34,7 @@ async function serviceOrFail(moodle: MoodleAdmin, shortname: string) {
  * The service by the id this resource recorded (one page read), else by shortname. `reuse` right
  * before a write: pages read since the last write to them will do.
  */
-async function liveService(moodle: MoodleAdmin, props: Record<string, any>, reuse = false): Promise<ExternalService | undefined> {
+async function liveService(moodle: MoodleAdmin, props: ServiceAccessProps, reuse = false): Promise<ExternalService | undefined> {
   if (typeof props.serviceId === "number") {
     const service = await moodle.getService(props.serviceId, reuse);
     if (service && service.shortname === props.shortname) return service;
@@ -50,7 +53,7 @@ async function userAccess(moodle: MoodleAdmin, service: ExternalService, tokenUs
  * Makes the service usable by the token user. Returns what it found and the users it authorised,
  * so delete can undo exactly that (and nothing a previous owner or an admin did).
  */
-async function converge(props: Record<string, any>, known?: ExternalService) {
+async function converge(props: ServiceAccessProps, known?: ExternalService) {
   const moodle = moodleFor(connectionOf(props));
   const service = known ?? (await serviceOrFail(moodle, props.shortname));
   const { userId, authorised } = await userAccess(moodle, service, props.tokenUser);
@@ -61,7 +64,7 @@ async function converge(props: Record<string, any>, known?: ExternalService) {
   return { service, userId, authorisedNow };
 }
 
-function outputs(props: Record<string, any>, service: ExternalService, userId: number) {
+function outputs(props: ServiceAccessProps, service: ExternalService, userId: number) {
   return {
     ...props,
     serviceId: service.id,

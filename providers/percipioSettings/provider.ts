@@ -32,8 +32,11 @@ const shape = {
   verifyCredentials: z.boolean(),
 };
 
-function asSettings(props: Record<string, any>): Partial<PercipioPluginSettings> {
-  return Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], String(props[f] ?? "")]));
+/** The settings resource's inputs (its zod shape). */
+type SettingsProps = z.infer<z.ZodObject<typeof shape>>;
+
+function asSettings(props: SettingsProps): Partial<PercipioPluginSettings> {
+  return Object.fromEntries(FIELDS.map((f) => [SETTING_OF[f], String(props[f as keyof SettingsProps] ?? "")]));
 }
 
 function asFields(settings: PercipioPluginSettings): Record<string, string> {
@@ -43,7 +46,7 @@ function asFields(settings: PercipioPluginSettings): Record<string, string> {
 /** The fields Skillsoft's credential check depends on: only a change to one of them needs the check again. */
 const CREDENTIAL_FIELDS = ["clientId", "clientSecret", "oauthUrl", "scope"];
 
-async function write(props: Record<string, any>, only: string[] = FIELDS) {
+async function write(props: SettingsProps, only: string[] = FIELDS) {
   if (props.verifyCredentials && only.some((f) => CREDENTIAL_FIELDS.includes(f))) {
     await verifyPercipioCredentials({ oauthUrl: props.oauthUrl, clientId: props.clientId, clientSecret: props.clientSecret, scope: props.scope });
   }

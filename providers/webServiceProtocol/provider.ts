@@ -7,7 +7,10 @@ import { protocolSwitch, switchOffUnlessNeeded } from "../shared/stillNeeded";
 const shape = { ...connectionSchema, protocol: z.string().regex(/^[a-z]+$/), enabled: z.boolean() };
 const INPUT_KEYS = [...CONNECTION_KEYS, "protocol", "enabled"];
 
-async function isEnabled(props: Record<string, any>): Promise<boolean> {
+/** The protocol resource's inputs (its zod shape). */
+type ProtocolProps = z.infer<z.ZodObject<typeof shape>>;
+
+async function isEnabled(props: ProtocolProps): Promise<boolean> {
   return (await moodleFor(connectionOf(props)).enabledProtocols()).includes(props.protocol);
 }
 

@@ -7,6 +7,7 @@
 import type { MoodleAdmin } from "../../moodle/api";
 import { isoDaysAhead } from "../../moodle/dates";
 import { missingCapabilitiesReason, type TokenFacts } from "../../moodle/tokenCheck";
+import type { TokenState } from "./provider";
 
 export const ACCEPTED = "yes";
 export const REFUSED = "refused: ";
@@ -21,7 +22,7 @@ export const isRefused = (value: unknown): boolean => typeof value === "string" 
 export class TokenRefusedError extends Error {}
 
 /** What the calls need to tell causes apart; the configured admin is the site administrator logged in to admin pages. */
-function factsOf(props: Record<string, any>): TokenFacts {
+function factsOf(props: TokenState): TokenFacts {
   return {
     serviceName: props.serviceShortname,
     tokenUser: props.tokenUser,
@@ -31,7 +32,7 @@ function factsOf(props: Record<string, any>): TokenFacts {
 }
 
 /** The service's functions: as recorded at creation, else from its Functions page. */
-export async function functionsOf(moodle: MoodleAdmin, props: Record<string, any>): Promise<string[]> {
+export async function functionsOf(moodle: MoodleAdmin, props: TokenState): Promise<string[]> {
   if (Array.isArray(props.functions) && props.functions.length > 0) return props.functions;
   if (typeof props.serviceId === "number") return moodle.serviceFunctions(props.serviceId);
   const service = await moodle.findService({ shortname: props.serviceShortname });
@@ -45,16 +46,17 @@ export async function functionsOf(moodle: MoodleAdmin, props: Record<string, any
  * tokens shows (`missing` when the caller has the token's row at hand), which the functions check when they run.
  */
 /** Whether the token can be called without harm: its value is known, and it is not within a day of its valid-until (Moodle deletes a token called after it). */
-export function callable(props: Record<string, any>): boolean {
+export function callable(props: TokenState): boolean {
   return !props.adopted && typeof props.token === "string" && props.token !== "" && !(props.validUntil && props.validUntil <= isoDaysAhead(1));
 }
 
-export async function acceptance(moodle: MoodleAdmin, props: Record<string, any>, functions: string[], missing?: string[], readBack = false): Promise<string> {
+export async function acceptance(moodle: MoodleAdmin, props: TokenState, functions: string[], missing?: string[], readBack = false): Promise<string> {
   if (!callable(props)) {
     return props.token ? `${UNPROVEN}the token expires within a day (its successor is checked)` : `${UNPROVEN}the token was adopted, and this stack never saw its value`;
   }
   const facts = factsOf(props);
-  const verdict = await moodle.checkToken(props.token, functions, facts);
+  // callable() above: the value is known.
+  const verdict = await moodle.checkToken(props.token!, functions, facts);
   if (verdict.kind === "gone") return REFUSED + GONE;
   if (verdict.kind === "refused") {
     // On read-back, a refusal that another step of this stack owns is that step's drift, not the token's:
@@ -64,7 +66,7 @@ export async function acceptance(moodle: MoodleAdmin, props: Record<string, any>
     return REFUSED + verdict.reason;
   }
   if (!facts.userIsAdmin) {
-    const row = missing ? undefined : (await moodle.findTokens({ name: props.moodleName, match: "exact" })).find((t) => t.id === Number(props.tokenId));
+    const row = missing ? undefined : (await moodle.findTokens({ name: props.moodleName ?? props.name, match: "exact" })).find((t) => t.id === Number(props.tokenId));
     const lacking = missing ?? row?.missingCapabilities ?? [];
     if (lacking.length > 0) return REFUSED + missingCapabilitiesReason(facts.tokenUser, lacking);
   }
@@ -72,13 +74,13 @@ export async function acceptance(moodle: MoodleAdmin, props: Record<string, any>
 }
 
 /** Whether the service is switched off or restricted: what the service's own resource repairs (unlike a function taken out of it). */
-async function serviceStepOwnsIt(moodle: MoodleAdmin, props: Record<string, any>): Promise<boolean> {
+async function serviceStepOwnsIt(moodle: MoodleAdmin, props: TokenState): Promise<boolean> {
   const service = typeof props.serviceId === "number" ? await moodle.getService(props.serviceId) : await moodle.findService({ shortname: props.serviceShortname });
   return !service || !service.enabled || service.restrictedUsers;
 }
 
 /** The error of a step that needs Moodle to accept the token and found it refused. */
-export function refusedError(props: Record<string, any>, accepted: string, outcome: string): TokenRefusedError {
+export function refusedError(props: TokenState, accepted: string, outcome: string): TokenRefusedError {
   return new TokenRefusedError(
     `Moodle refuses the token '${props.moodleName}' for the service '${props.serviceShortname}': ${accepted.slice(REFUSED.length)}. ${outcome}`,
   );

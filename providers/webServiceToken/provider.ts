@@ -35,6 +35,22 @@ const ADOPTED_REPLACE_KEYS = ["name", "tokenUser", "serviceShortname", "adoptExi
 const ROLLING_REPLACE_KEYS = REPLACE_KEYS.filter((k) => k !== "validUntil");
 const INPUT_KEYS = [...CONNECTION_KEYS, ...REPLACE_KEYS, "renewBeforeDays", "generation", "acceptedByMoodle"];
 
+/** The token's inputs as check validated them (its zod shape), with the generation check adds. */
+export type TokenInputs = z.infer<z.ZodObject<typeof shape>> & { generation?: number };
+
+/** What state records of a token: its inputs and what Moodle gave it (state of earlier versions may lack some). */
+export type TokenState = TokenInputs & {
+  tokenId?: number;
+  token?: string;
+  moodleName?: string;
+  userId?: number;
+  serviceId?: number;
+  adopted?: boolean;
+  issuedAt?: string;
+  functions?: string[];
+  acceptedByMoodle?: string;
+};
+
 /** What makes a token a new generation: any of these changing means Moodle needs a new token. */
 const GENERATION_KEYS = [...REPLACE_KEYS, "moodleUrl"];
 
@@ -56,7 +72,7 @@ export function nextGeneration(olds: Record<string, unknown>, news: Record<strin
  * never collides with its predecessor, even when only the site URL changed, and a re-run finds its
  * own token again by name. Generation 0 keeps the fingerprint earlier versions used.
  */
-export function moodleTokenName(inputs: Record<string, any>): string {
+export function moodleTokenName(inputs: TokenInputs): string {
   if (inputs.adoptExisting) return inputs.name;
   const identity: unknown[] = [inputs.tokenUser, inputs.serviceShortname, inputs.ipRestriction, inputs.validUntil, inputs.rotation];
   if (inputs.generation) identity.push(inputs.generation);
@@ -75,7 +91,7 @@ function liveFields(row: TokenRow, validUntil: string) {
  * fingerprint of exactly this generation, every attribute matches, and it was never used, so
  * nobody holds its value (Moodle showed it once, to the run that died).
  */
-function leftByInterruptedRun(row: TokenRow, inputs: Record<string, any>, userId: number, validUntil: string): boolean {
+function leftByInterruptedRun(row: TokenRow, inputs: TokenInputs, userId: number, validUntil: string): boolean {
   return (
     row.name === moodleTokenName(inputs) &&
     // Stryker disable next-line ConditionalExpression: the client reports a clash only for this user and service (moodle/tokens.ts), so this never decides there; kept so the predicate stands alone
@@ -99,13 +115,13 @@ function expired(row: TokenRow): boolean {
  * Whether a token of a rolling validity is due for its successor: Moodle stops it at the start of
  * its valid-until day, and that day is within renewBeforeDays of today.
  */
-export function renewalDue(validUntil: unknown, inputs: Record<string, any>): boolean {
+export function renewalDue(validUntil: unknown, inputs: Partial<Pick<TokenInputs, "validDays" | "adoptExisting" | "renewBeforeDays">>): boolean {
   if (!inputs.validDays || inputs.adoptExisting || typeof validUntil !== "string" || validUntil === "") return false;
   return validUntil <= isoDaysAhead(inputs.renewBeforeDays ?? 14);
 }
 
 /** A token that a replacement is due for: dead already, or (rolling validity) inside its renewal window. */
-function dueForSuccessor(row: TokenRow, inputs: Record<string, any>): boolean {
+function dueForSuccessor(row: TokenRow, inputs: TokenInputs): boolean {
   return expired(row) || renewalDue(row.validUntil, inputs);
 }
 
@@ -113,7 +129,7 @@ function dueForSuccessor(row: TokenRow, inputs: Record<string, any>): boolean {
  * The valid-until a new token gets: the configured date, or with a rolling validity validDays from
  * now. Computed at creation only, so the inputs stay the same from day to day.
  */
-function validUntilAtCreation(inputs: Record<string, any>): string {
+function validUntilAtCreation(inputs: TokenInputs): string {
   return inputs.validDays ? isoDaysAhead(inputs.validDays) : inputs.validUntil;
 }
 
@@ -123,7 +139,7 @@ function validUntilAtCreation(inputs: Record<string, any>): string {
  * token continues after the newest generation still in Moodle that is due for renewal: its
  * successor counts as a replacement, and never takes back the name of an earlier one.
  */
-async function firstFreeGeneration(moodle: MoodleAdmin, inputs: Record<string, any>): Promise<number> {
+async function firstFreeGeneration(moodle: MoodleAdmin, inputs: TokenInputs): Promise<number> {
   const first: number = inputs.generation ?? 0;
   // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, createGeneration steps over the same dead names (this saves a token-list read); adoption never gets here
   if (!inputs.validDays || inputs.adoptExisting) return first;
@@ -147,11 +163,11 @@ const MAX_GENERATION_STEPS = 20;
  * expiry), so the next generation's name is taken and the replacement's delete removes it.
  * Anything else stops the run.
  */
-async function createGeneration(moodle: MoodleAdmin, inputs: Record<string, any>, userId: number, serviceId: number) {
+async function createGeneration(moodle: MoodleAdmin, inputs: TokenInputs, userId: number, serviceId: number) {
   const first: number = await firstFreeGeneration(moodle, inputs);
   const validUntil = validUntilAtCreation(inputs);
   for (let generation = first; generation <= first + MAX_GENERATION_STEPS; generation++) {
-    const named: Record<string, any> = { ...inputs, generation };
+    const named: TokenInputs = { ...inputs, generation };
     const request = { name: moodleTokenName(named), userId, serviceId, ipRestriction: named.ipRestriction, validUntil: validUntil || undefined };
     try {
       // The client refuses to create over a same-named token (it checks the list first).
@@ -227,7 +243,7 @@ export const webServiceToken: pulumi.dynamic.ResourceProvider = {
 
     const functions = await moodle.serviceFunctions(service.id);
     const created = await createGeneration(moodle, inputs, userId, service.id);
-    const outs: Record<string, any> = {
+    const outs: TokenState = {
       ...common,
       // What was asked for: Moodle cannot edit a token, so these stay what it was created with.
       ...liveFields(created.row, created.validUntil),
@@ -253,7 +269,7 @@ export const webServiceToken: pulumi.dynamic.ResourceProvider = {
   // one request for its id answers, however many tokens the site lists.
   async read(id, props) {
     const moodle = moodleFor(connectionOf(props));
-    const live: Record<string, any> = { ...props };
+    const live: TokenState = { ...(props as TokenState) };
     if (callable(props)) {
       // The calls that prove Moodle accepts the token also say whether it still exists (no admin page).
       const functions = await functionsOf(moodle, props);
@@ -274,7 +290,7 @@ export const webServiceToken: pulumi.dynamic.ResourceProvider = {
   // Only connection details or adoption can change in place; everything else replaces.
   // The valid-until stays the live one (a rolling or adopted token's configured date is not it).
   async update(_id, olds, news) {
-    const outs: Record<string, any> = { ...olds, ...news, validUntil: olds.validUntil ?? news.validUntil };
+    const outs: TokenState = { ...olds, ...news, validUntil: olds.validUntil ?? news.validUntil };
     if (isRefused(olds.acceptedByMoodle) && callable(outs)) {
       const moodle = moodleFor(connectionOf(news));
       const accepted = await acceptance(moodle, outs, await functionsOf(moodle, outs));
