@@ -14,7 +14,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 log() { printf '[pulumi-cli] %s\n' "$*" >&2; }
 
-pinned="${PULUMI_VERSION:-$(node -p 'require(process.argv[1]).dependencies["@pulumi/pulumi"].replace(/^[^0-9]*/, "")' "$here/package.json")}"
+pinned="${PULUMI_VERSION:-$(node -p 'require(process.argv[1]).devDependencies["@pulumi/pulumi"].replace(/^[^0-9]*/, "")' "$here/package.json")}"
 cache_root="${MOODLE_PERCIPIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/moodle-percipio-iac}"
 bin_dir="$cache_root/pulumi/v$pinned/bin"
 

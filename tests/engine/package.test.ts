@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
 import { backendText, programStack, projectRoot, TestStack } from "../../testkit/engine/engine";
-import { PACKAGE_NAME, packProject, programWithPackage } from "../support/packagedProgram";
+import { docsProgram, PACKAGE_NAME, packProject, programWithPackage } from "../support/packagedProgram";
 import { siteFootprint } from "../support/siteFootprint";
 
 jest.setTimeout(300_000);
@@ -16,15 +16,6 @@ jest.setTimeout(300_000);
 const ADMIN_PASSWORD = "Admin-Pass-1!";
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
 const ORGANIZATION_ID = "b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd";
-
-/** The program docs/package.md shows, as written. */
-function readmeProgram(): string {
-  const readme = fs.readFileSync(path.join(projectRoot, "docs", "package.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Use the component from your own Pulumi program"));
-  const program = /```ts\n([\s\S]*?)```/.exec(section.slice(0, section.indexOf("\n## ")));
-  if (!program) throw new Error("docs/package.md: no TypeScript example in 'Use the component from your own Pulumi program'");
-  return program[1];
-}
 
 /** Compiled by tsc against the installed declarations: every export, with each class taking its Args type. */
 const TYPES = `import * as pulumi from "@pulumi/pulumi";
@@ -78,7 +69,7 @@ describe("the packed component in a separate Pulumi program, through the real en
       "package.json": JSON.stringify({ name: "percipio-consumer", private: true, main: "index.ts" }),
       "Pulumi.yaml": "name: percipio-consumer\nruntime: nodejs\n",
       "tsconfig.json": TSCONFIG,
-      "index.ts": readmeProgram(),
+      "index.ts": docsProgram(),
       "types.ts": TYPES,
     });
     test = await programStack(dir, { envVars: { MOODLE_PERCIPIO_IAC_ROOT: "", MOODLE_PERCIPIO_CACHE: transpileCache } });

@@ -6,7 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { inlineStack, programStack, projectRoot, pulumiCli, TestStack } from "../../testkit/engine/engine";
 
-const pinned: string = require("../../package.json").dependencies["@pulumi/pulumi"];
+const pinned: string = require("../../package.json").devDependencies["@pulumi/pulumi"];
 
 function atLeast(version: string, minimum: string): boolean {
   const a = version.replace(/^v/, "").split(".").map(Number);

@@ -39,3 +39,12 @@ export function programWithPackage(tarball: string, files: Record<string, string
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   return dir;
 }
+
+/** The example program docs/package.md shows, as written. */
+export function docsProgram(): string {
+  const page = fs.readFileSync(path.join(projectRoot, "docs", "package.md"), "utf8");
+  const section = page.slice(page.indexOf("## Use the component from your own Pulumi program"));
+  const program = /```ts\n([\s\S]*?)```/.exec(section.slice(0, section.indexOf("\n## ")));
+  if (!program) throw new Error("docs/package.md: no TypeScript example in 'Use the component from your own Pulumi program'");
+  return program[1];
+}
