@@ -1,5 +1,10 @@
 // Runs the real Pulumi engine (the `pulumi` on PATH, put there by scripts/test.sh) through the
 // Automation API, with a throw-away file backend and passphrase, and cleans up after itself.
+//
+// Automation's up() and destroy() always pass --skip-preview: the suites that use them test what one
+// pass does (its state, its requests, its errors), which is what they assert. Every command as a user
+// types it, with its preview pass, runs through the `pulumi` binary (./cli.ts) in tests/engine/
+// cliRequests, guardedSites and stateCompat, tests/realsite/guarded and tests/docker/realEngine.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
