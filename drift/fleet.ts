@@ -1,4 +1,5 @@
 // The whole report: which stacks, each checked with its own secrets, at most N at a time.
+import { randomBytes } from "crypto";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { checkStack } from "./checkStack";
 import { HostSlots } from "./hostSlots";
@@ -18,6 +19,9 @@ export async function driftReport(
   const fleet = options.stacks.length > 0 ? options.stacks : await projectStacks(options.projectDir, context.pulumi);
   const names = options.shard ? stacksOfShard(fleet, options.shard) : fleet;
   const hostSlots = new HostSlots(options.perHost);
+  // Stacks of one site share the logged-in session of this report (moodle/sessionCarry.ts), so a site
+  // whose admin needs a TOTP code spends one, not one per stack and a wait for the next period each.
+  const sessionScope = process.env.MOODLE_PERCIPIO_SESSION_SCOPE || `drift:${randomBytes(12).toString("hex")}`;
   const stacks = await mapBounded(names, options.concurrency, async (name) => {
     const report = await checkStack(name, {
       projectDir: options.projectDir,
@@ -25,6 +29,7 @@ export async function driftReport(
       envVars: {
         // A drift check needs no type-check of the program (Pulumi's documented switch; it halves the run).
         PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
+        MOODLE_PERCIPIO_SESSION_SCOPE: sessionScope,
         ...secretsEnvForStack(name, context.secretsEnv),
       },
       repair: options.repair,

@@ -6,7 +6,7 @@
 // Moodle already refused.
 import * as path from "path";
 import { cacheRoot, privateDir, readOwn, secretHash, withFileLock, writePrivate } from "./privateFolder";
-import { TOTP_PERIOD_SECONDS, stepStart, totpStep } from "./totp";
+import { TOTP_PERIOD_SECONDS, normalizedKey, stepStart, totpStep } from "./totp";
 
 /**
  * Seconds after a submission during which its code could still be "already used": factor_totp's
@@ -67,7 +67,7 @@ export function fileCodeLedger(site: string, username: string, key: string, opts
   const dir = privateDir(opts.dir ?? path.join(cacheRoot(), LEDGER_FOLDER));
   if (!dir) return memoryLedger(now, sleep);
   const file = path.join(dir, `${secretHash(dir, ["ledger", site, username.toLowerCase()])}.json`);
-  const keyId = secretHash(dir, ["key", site, username.toLowerCase(), key], 16);
+  const keyId = secretHash(dir, ["key", site, username.toLowerCase(), normalizedKey(key)], 16);
   const read = (): LedgerFile => {
     try {
       const parsed = JSON.parse(readOwn(file)?.toString("utf8") ?? "") as Partial<LedgerFile>;

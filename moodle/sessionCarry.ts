@@ -13,6 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { MoodleConnection, MoodleVersion } from "./types";
+import { normalizedKey } from "./totp";
 import { cacheRoot, privateDir, readOwn, seal, secretHash, unseal, withFileLock, writePrivate } from "./privateFolder";
 
 /** Unused for this long, a carried session is not taken (the gap between the passes of one `pulumi up` is seconds). */
@@ -68,7 +69,7 @@ export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: C
   const now = opts.now ?? Date.now;
   const dir = privateDir(opts.dir ?? path.join(cacheRoot(), "sessions"));
   if (!dir) return { take: () => undefined, keep: () => undefined, inTurn: (login) => login() };
-  const credentials = [identity.url.replace(/\/+$/, ""), identity.username.toLowerCase(), identity.password, identity.totpKey ?? ""];
+  const credentials = [identity.url.replace(/\/+$/, ""), identity.username.toLowerCase(), identity.password, normalizedKey(identity.totpKey ?? "")];
   let names: { file: string; key: Buffer } | undefined;
   // scrypt costs tens of milliseconds: once per process, and only when a session is taken or kept.
   const named = () =>

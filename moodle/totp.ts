@@ -11,12 +11,17 @@ const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 /** Thrown for a key that is not Base32; the message never contains the key. */
 export class TotpKeyError extends Error {}
 
+/** The key as one string however it was typed (case, spaces, dashes, padding): what identifies it. */
+export function normalizedKey(text: string): string {
+  return text.replace(/[\s-]/g, "").replace(/=+$/, "").toUpperCase();
+}
+
 /**
  * The key's bytes from its Base32 text as Moodle shows it when the factor is set up: case, spaces and
  * trailing `=` padding do not matter (OTPHP upper-cases and trims the same way).
  */
 export function decodeBase32Key(text: string): Buffer {
-  const clean = text.replace(/[\s-]/g, "").replace(/=+$/, "").toUpperCase();
+  const clean = normalizedKey(text);
   if (clean === "") throw new TotpKeyError("the TOTP key is empty");
   let bits = 0;
   let value = 0;

@@ -118,6 +118,35 @@ describe("an admin with a TOTP second factor (tool_mfa)", () => {
     s.moodle.control.patchState({ users: s.state().users.map((u: any) => (u.id === 2 ? { ...u, mfa: { totp: { ...u.mfa.totp, lockcounter: 0 } } } : u)) });
   });
 
+  it("a drift check over two stacks of the site (sharing the report's session) spends one code for both", async () => {
+    const other = await projectStack({ stackName: "mfa-second", envVars: { MOODLE_PERCIPIO_CACHE: s.cache } });
+    try {
+      await other.stack.setAllConfig({
+        "moodle:url": { value: s.moodle.url },
+        "moodle:allowHttp": { value: "true" },
+        "moodle:adminPassword": { value: ADMIN_PASSWORD, secret: true },
+        "moodle:adminTotpSecret": { value: TOTP_KEY, secret: true },
+        "moodle:tokenName": { value: "percipio-second" },
+      });
+      const deployed = await pulumiCli(other, ["up", "--yes"]);
+      expect(deployed.code).toBe(0);
+      s.moodle.control.clearRequests();
+      const { command } = await pulumiCommand();
+      // What drift/fleet.ts gives every stack of one report.
+      const scope = { MOODLE_PERCIPIO_SESSION_SCOPE: `drift:test-${process.pid}` };
+      for (const t of [s.test, other]) {
+        const envVars = { ...(t.stack.workspace as unknown as { envVars: Record<string, string> }).envVars, ...scope };
+        const report = await checkStack(t.stack.name, { projectDir: t.dir, pulumi: command, envVars, repair: false, expiryWarningDays: 14, today: new Date() });
+        expect(report.status).toBe("clean");
+      }
+      expect(s.requests("POST", "/login/index.php")).toHaveLength(1);
+      expect(codesSent()).toBe(1);
+      expect(admin().mfa.totp.lockcounter).toBe(0);
+    } finally {
+      await other.dispose();
+    }
+  });
+
   it("a new stack without a key: Moodle's second factor is named with what works unattended; nothing is written", async () => {
     const other = await projectStack({ stackName: "mfa-nokey", envVars: { MOODLE_PERCIPIO_CACHE: s.cache } });
     try {

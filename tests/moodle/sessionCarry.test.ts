@@ -42,6 +42,8 @@ describe("fileSessionCarry", () => {
   it("matches the site however its URL ends and the admin's name however it is cased", () => {
     carry().keep(SESSION);
     expect(carry({ ...ID, url: `${ID.url}/`, username: "Admin" }).take()).toEqual(SESSION);
+    // ... and the TOTP key however it was typed (Moodle shows it in groups of four).
+    expect(carry({ ...ID, totpKey: "jbsw y3dp ehpk 3pxp" }).take()).toEqual(SESSION);
   });
 
   it("stands CARRY_IDLE_MS after its last use, each use restarting that time, and CARRY_MAX_MS in all", () => {
