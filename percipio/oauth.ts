@@ -41,11 +41,7 @@ export async function verifyPercipioCredentials(credentials: PercipioCredentials
   // Only Percipio's short error code is repeated (e.g. invalid_client): a free-text description
   // could echo what was sent.
   // Stryker disable next-line ConditionalExpression: a text, number or boolean answer has no `error` property either
-  const code = typeof response.data === "object"
-    // Stryker disable next-line StringLiteral: a stand-in text with spaces is no short code, so nothing is repeated all the same
-    ? String(response.data?.error ?? "")
-    // Stryker disable next-line StringLiteral: as above
-    : "";
+  const code = typeof response.data === "object" ? String(response.data?.error ?? "") : "";
   const said = /^[A-Za-z0-9_.-]{1,60}$/.test(code) ? code : "";
   throw new PercipioCredentialsError(
     `Percipio rejected the client credentials (HTTP ${response.status}${said ? `: ${said}` : ""}) at ${url}. ` +
