@@ -45,6 +45,19 @@ async function site(name: string, config: Record<string, { value: string; secret
   };
 }
 
+/** Another stack on the same site and machine (its cache folder too), as another team's stack would be. */
+async function secondStack(s: Site, name: string, config: Record<string, { value: string; secret?: boolean }> = {}) {
+  const other = await projectStack({ stackName: name, envVars: { MOODLE_PERCIPIO_CACHE: s.cache } });
+  await other.stack.setAllConfig({
+    "moodle:url": { value: s.moodle.url },
+    "moodle:allowHttp": { value: "true" },
+    "moodle:adminPassword": { value: ADMIN_PASSWORD, secret: true },
+    "moodle:tokenName": { value: `percipio-${name}` },
+    ...config,
+  });
+  return other;
+}
+
 async function dispose(s: Site | undefined): Promise<void> {
   if (!s) return;
   try {
@@ -119,15 +132,8 @@ describe("an admin with a TOTP second factor (tool_mfa)", () => {
   });
 
   it("a drift check over two stacks of the site (sharing the report's session) spends one code for both", async () => {
-    const other = await projectStack({ stackName: "mfa-second", envVars: { MOODLE_PERCIPIO_CACHE: s.cache } });
+    const other = await secondStack(s, "mfa-second", { "moodle:adminTotpSecret": { value: TOTP_KEY, secret: true } });
     try {
-      await other.stack.setAllConfig({
-        "moodle:url": { value: s.moodle.url },
-        "moodle:allowHttp": { value: "true" },
-        "moodle:adminPassword": { value: ADMIN_PASSWORD, secret: true },
-        "moodle:adminTotpSecret": { value: TOTP_KEY, secret: true },
-        "moodle:tokenName": { value: "percipio-second" },
-      });
       const deployed = await pulumiCli(other, ["up", "--yes"]);
       expect(deployed.code).toBe(0);
       s.moodle.control.clearRequests();
@@ -148,14 +154,8 @@ describe("an admin with a TOTP second factor (tool_mfa)", () => {
   });
 
   it("a new stack without a key: Moodle's second factor is named with what works unattended; nothing is written", async () => {
-    const other = await projectStack({ stackName: "mfa-nokey", envVars: { MOODLE_PERCIPIO_CACHE: s.cache } });
+    const other = await secondStack(s, "mfa-nokey");
     try {
-      await other.stack.setAllConfig({
-        "moodle:url": { value: s.moodle.url },
-        "moodle:allowHttp": { value: "true" },
-        "moodle:adminPassword": { value: ADMIN_PASSWORD, secret: true },
-        "moodle:tokenName": { value: "percipio-nokey" },
-      });
       s.moodle.control.clearRequests();
       const preview = await pulumiCli(other, ["preview"]);
       expect(preview.code).not.toBe(0);
