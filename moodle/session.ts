@@ -16,7 +16,7 @@ import { parseVersion } from "./parsers/version";
 import { LOGIN_PATH, submitPassword } from "./login";
 import { AUTOMATABLE_FACTORS, answerTotp, isMfaPage } from "./mfa";
 import type { CodeLedger } from "./codeLedger";
-import type { SessionCarry } from "./sessionCarry";
+import type { CarriedPage, SessionCarry } from "./sessionCarry";
 
 export interface SessionState extends SessionInfo {
   /**
@@ -202,9 +202,24 @@ export class MoodleSession {
   /** The cookies of the carried session this client last took over: the one to skip when Moodle has dropped it. */
   private takenCookies?: string;
 
-  /** Hands the session to the run's next process (the update pass of a `pulumi up`). */
+  /**
+   * Hands the session to the run's next process (the update pass of a `pulumi up`), with the pages
+   * remembered now: there they answer the check right before a write as they would here, within the
+   * same PAGE_MEMO_MS of their read, so a first `up`'s update pass does not read again what its
+   * preview pass's preflight read seconds ago. Kept again whenever the remembered pages change, so a
+   * write forgets its pages for the run's later processes too.
+   */
   private keepForRun(state: SessionState): void {
-    this.carry?.keep({ cookies: this.http.exportCookies(), userId: state.userId, sesskey: state.sesskey, landingVersion: state.landingVersion });
+    if (!this.carry) return;
+    const now = Date.now();
+    const pages: CarriedPage[] = [];
+    for (const [path, m] of this.memo) if (now - m.at < PAGE_MEMO_MS) pages.push({ path, at: m.at, page: m.page });
+    this.carry.keep({ cookies: this.http.exportCookies(), userId: state.userId, sesskey: state.sesskey, landingVersion: state.landingVersion, pages });
+  }
+
+  /** The remembered pages changed: the run's next process takes them as they are now (a landed session only). */
+  private memoChanged(): void {
+    if (this.current?.sesskey !== undefined) this.keepForRun(this.current);
   }
 
   /** The session another process of this run logged in with, unless it is the one that just turned out gone. */
@@ -214,6 +229,8 @@ export class MoodleSession {
     const cookies = JSON.stringify(carried.cookies);
     if (cookies === this.takenCookies || !this.http.importCookies(carried.cookies)) return undefined;
     this.takenCookies = cookies;
+    const now = Date.now();
+    for (const p of carried.pages ?? []) if (now - p.at < PAGE_MEMO_MS) this.memo.set(p.path, { page: p.page, at: p.at });
     this.log(`using the session this run logged in with (user id ${carried.userId}): no login`);
     return { userId: carried.userId, sesskey: carried.sesskey, landingVersion: carried.landingVersion };
   }
@@ -253,6 +270,8 @@ export class MoodleSession {
         this.prune();
       }
     }
+    // Taking over the run's session (no request) also takes the pages its processes read.
+    if (req.reuse && !this.current) await this.ensure();
     const hit = req.reuse ? this.memo.get(req.path) : undefined;
     if (hit && Date.now() - hit.at < PAGE_MEMO_MS) return hit.page;
     // Only writes that ended before the read started cannot have changed it behind Moodle's answer: one
@@ -262,7 +281,10 @@ export class MoodleSession {
     try {
       const page = await this.send(req);
       const overlapped = this.writesSeen.some((w) => !endedBefore.includes(w) && affects(w.scope, req.path));
-      if (page.status === 200 && !overlapped) this.memo.set(req.path, { page, at: Date.now() });
+      if (page.status === 200 && !overlapped) {
+        this.memo.set(req.path, { page, at: Date.now() });
+        this.memoChanged();
+      }
       return page;
     } finally {
       this.readsInFlight--;
@@ -271,7 +293,11 @@ export class MoodleSession {
   }
 
   private forget(scope: string[] | undefined): void {
-    for (const path of [...this.memo.keys()]) if (affects(scope, path)) this.memo.delete(path);
+    let forgot = false;
+    for (const path of [...this.memo.keys()]) {
+      if (affects(scope, path) && this.memo.delete(path)) forgot = true;
+    }
+    if (forgot) this.memoChanged();
   }
 
   /** Ended writes matter only to reads that overlapped them. */

@@ -13,6 +13,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { MoodleConnection, MoodleVersion } from "./types";
+import type { Page } from "./session";
 import { normalizedKey } from "./totp";
 import { cacheRoot, privateDir, readOwn, seal, secretHash, unseal, withFileLock, writePrivate } from "./privateFolder";
 
@@ -21,12 +22,22 @@ export const CARRY_IDLE_MS = 120_000;
 /** However often it is used, a carried session is not taken after this long. */
 export const CARRY_MAX_MS = 15 * 60_000;
 
+/** A page the run read, for the check right before a write in a later process (moodle/session.ts PAGE_MEMO_MS). */
+export interface CarriedPage {
+  path: string;
+  /** When it was read (ms since the epoch, this machine's clock). */
+  at: number;
+  page: Page;
+}
+
 export interface CarriedSession {
   /** The cookie jar (tough-cookie's serialized form). */
   cookies: unknown;
   userId: number;
   sesskey?: string;
   landingVersion?: MoodleVersion;
+  /** Pages read by the run's processes, no write of the run since, each younger than PAGE_MEMO_MS when kept. */
+  pages?: CarriedPage[];
 }
 
 export interface SessionCarry {

@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { CARRY_IDLE_MS, CARRY_MAX_MS, fileSessionCarry, type CarriedSession } from "../../moodle/sessionCarry";
 import { MoodleHttp, type HttpRequest } from "../../moodle/http";
-import { MoodleSession } from "../../moodle/session";
+import { MoodleSession, PAGE_MEMO_MS } from "../../moodle/session";
 import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import { page } from "./fixtures";
 
@@ -144,5 +144,68 @@ describe("a session that takes over the run's session", () => {
     await s.request({ step: "read", path: "/admin/settings.php?section=optionalsubsystems" });
     expect(t.sent).toEqual(["GET /admin/settings.php?section=optionalsubsystems", `GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
     expect(carry({ ...ID, url: SITE }).take()).toMatchObject({ userId: 2, sesskey: expect.any(String) });
+  });
+  describe("pages the run read", () => {
+    const OPTIONAL = "/admin/settings.php?section=optionalsubsystems";
+    const PROTOCOLS = "/admin/settings.php?section=webserviceprotocols";
+    const session = (t: { http: MoodleHttp }) => new MoodleSession(t.http, { username: "admin", password: "pw" }, () => undefined, undefined, carry({ ...ID, url: SITE }));
+    const write = (scope: string[]) => ({ step: "save", method: "POST" as const, path: OPTIONAL, form: () => ({}), invalidates: scope });
+    beforeEach(() => jest.spyOn(Date, "now").mockImplementation(() => now));
+    afterEach(() => jest.restoreAllMocks());
+
+    async function previewPass(): Promise<void> {
+      const t = scripted([{ status: 200, body: LOGIN_FORM }, { status: 303, location: "/moodle/login/index.php?testsession=2" }, { status: 200, body: ADMIN_PAGE }]);
+      await session(t).request({ step: "read", path: OPTIONAL });
+    }
+
+    it("answer the next process's check right before a write, as its own would; plain reads still go to Moodle", async () => {
+      await previewPass();
+      now += PAGE_MEMO_MS - 1000;
+      const t = scripted([{ status: 200, body: ADMIN_PAGE }]);
+      const update = session(t);
+      const checked = await update.request({ step: "check", path: OPTIONAL, reuse: true });
+      expect(checked.body).toBe(ADMIN_PAGE);
+      expect(t.sent).toEqual([]);
+      await update.request({ step: "read", path: OPTIONAL });
+      expect(t.sent).toEqual([`GET ${OPTIONAL}`]);
+    });
+
+    it("are not taken PAGE_MEMO_MS after their read", async () => {
+      await previewPass();
+      now += PAGE_MEMO_MS + 1;
+      const t = scripted([{ status: 200, body: ADMIN_PAGE }]);
+      await session(t).request({ step: "check", path: OPTIONAL, reuse: true });
+      expect(t.sent).toEqual([`GET ${OPTIONAL}`]);
+    });
+
+    it("a write forgets the pages it can change for the run's later processes, and only those", async () => {
+      await previewPass();
+      const t = scripted([{ status: 200, body: ADMIN_PAGE }, { status: 303, location: `/moodle${PROTOCOLS}` }, { status: 303, location: `/moodle${OPTIONAL}` }]);
+      const update = session(t);
+      await update.request({ step: "read", path: PROTOCOLS });
+      await update.request(write([PROTOCOLS]));
+      const later = scripted([]);
+      await session(later).request({ step: "check", path: OPTIONAL, reuse: true });
+      expect(later.sent).toEqual([]);
+      await update.request(write([OPTIONAL]));
+      const last = scripted([{ status: 200, body: ADMIN_PAGE }]);
+      await session(last).request({ step: "check", path: OPTIONAL, reuse: true });
+      expect(last.sent).toEqual([`GET ${OPTIONAL}`]);
+    });
+
+    it("are forgotten when the session has to log in again", async () => {
+      await previewPass();
+      const t = scripted([
+        { status: 303, location: "/moodle/login/index.php" },
+        { status: 200, body: LOGIN_FORM },
+        { status: 303, location: "/moodle/login/index.php?testsession=2" },
+        { status: 200, body: ADMIN_PAGE },
+        { status: 200, body: ADMIN_PAGE },
+      ]);
+      const update = session(t);
+      await update.request({ step: "read", path: PROTOCOLS });
+      await update.request({ step: "check", path: OPTIONAL, reuse: true });
+      expect(t.sent.filter((x) => x === `GET ${OPTIONAL}`)).toHaveLength(1);
+    });
   });
 });

@@ -11,7 +11,7 @@ import { webServices } from "../../providers/webServices/provider";
 import { webServiceProtocol as restProtocol } from "../../providers/webServiceProtocol/provider";
 import { externalServiceAccess as externalService } from "../../providers/externalServiceAccess/provider";
 import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
-import { sitePosts, useProviderDoubles, webServicesOn } from "./doubles";
+import { newRun, sitePosts, useProviderDoubles, webServicesOn } from "./doubles";
 import { connectionTo, settingsInputsFor, tokenInputsFor } from "./inputs";
 
 const CLIENT_SECRET = "s3cr3t_VALUE-1";
@@ -32,7 +32,7 @@ describe("destroy after a refresh (one provider process)", () => {
     const rest = await restProtocol.create!({ ...conn, protocol: "rest", enabled: true });
     const svc = await externalService.create!({ ...conn, shortname: "Percipio-API", tokenUser: "admin", enabled: true, userAllowed: true });
     const tok = await token.create!(tokenInputs());
-    clearClientCache(); // a new run: a new provider process
+    newRun(); // a new run: a new provider process
     for (const [p, r] of [[webServices, ws], [restProtocol, rest], [externalService, svc], [token, tok]] as const) await p.read!(r.id, r.outs);
     moodle.control.clearRequests();
     await token.delete!(tok.id, tok.outs);

@@ -27,6 +27,7 @@ export function useProviderDoubles(started: (doubles: SuiteDoubles) => void, per
   beforeEach(() => {
     doubles!.moodle.control.reset();
     clearClientCache();
+    newRunScope(); // each test is a run of its own: nothing its processes carry reaches the next test's fresh site
     if (doubles!.percipio) doubles!.percipio.requests.length = 0;
     jest.restoreAllMocks();
   });
@@ -43,4 +44,16 @@ export const sitePosts = (moodle: MoodleDouble) =>
 export function webServicesOn(moodle: MoodleDouble): void {
   const config = (moodle.control.state() as { config: Record<string, string> }).config;
   moodle.control.patchState({ config: { ...config, enablewebservices: "1", webserviceprotocols: "rest" } });
+}
+
+let runs = 0;
+/** What a run's processes share (the session and the pages they read) belongs to this run alone. */
+function newRunScope(): void {
+  process.env.MOODLE_PERCIPIO_SESSION_SCOPE = `provider-suite-${process.pid}-${++runs}`;
+}
+
+/** A later `pulumi` run: a new provider process, which takes over nothing an earlier run carried. */
+export function newRun(): void {
+  clearClientCache();
+  newRunScope();
 }

@@ -2,12 +2,11 @@
 // check runs the preflight: drift seen by read, what update and delete touch (and what they leave),
 // and which requests each costs. Called directly against the Moodle double.
 import type { MoodleDouble } from "../../testkit/moodle-double";
-import { clearClientCache } from "../../moodle/client";
 import { externalServiceAccess as externalService } from "../../providers/externalServiceAccess/provider";
 import { percipioSettings } from "../../providers/percipioSettings/provider";
 import { webServices } from "../../providers/webServices/provider";
 import type { PercipioOAuthDouble } from "../support/percipioOAuthDouble";
-import { sitePosts, useProviderDoubles } from "./doubles";
+import { newRun, sitePosts, useProviderDoubles } from "./doubles";
 import { connectionTo, settingsInputsFor } from "./inputs";
 
 const CLIENT_SECRET = "s3cr3t_VALUE-2";
@@ -21,7 +20,7 @@ const patchPercipioService = (fields: Record<string, unknown>) =>
   moodle.control.patchState({ services: state().services.map((x: any) => (x.shortname === "Percipio-API" ? { ...x, ...fields } : x)) });
 /** A later `pulumi up`: a new provider process, with nothing remembered. */
 const nextRun = () => {
-  clearClientCache();
+  newRun();
   moodle.control.clearRequests();
 };
 
