@@ -63,6 +63,27 @@ describe("fileSessionCarry", () => {
     expect(carry().take()).toBeUndefined();
   });
 
+  it("a session without its user is no session", () => {
+    carry().keep({ ...SESSION, userId: undefined as unknown as number });
+    expect(carry().take()).toBeUndefined();
+  });
+
+  it("keeping a session sweeps the sessions nobody can take any more, and only session files", () => {
+    carry(ID, "run-old").keep(SESSION);
+    fs.writeFileSync(path.join(dir, "notes.txt"), "");
+    const before = fs.readdirSync(dir).filter((f) => f.endsWith(".session"));
+    now += CARRY_IDLE_MS / 2;
+    carry(ID, "run-young").keep(SESSION);
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith(".session"))).toHaveLength(before.length + 1);
+    now += CARRY_IDLE_MS / 2 + 1000;
+    carry(ID, "run-new").keep(SESSION);
+    const left = fs.readdirSync(dir);
+    expect(left).toContain("notes.txt");
+    for (const f of before) expect(left).not.toContain(f);
+    expect(carry(ID, "run-young").take()).toEqual(SESSION);
+    expect(carry(ID, "run-new").take()).toEqual(SESSION);
+  });
+
   it("keeps nothing readable (no cookie, sesskey, site, user or password) in a file only its owner reads", () => {
     carry().keep({ ...SESSION, cookies: { cookies: [{ key: "MoodleSession", value: "v3ryS3cretSessionId" }] } });
     const names = fs.readdirSync(dir);
