@@ -13,7 +13,6 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { MoodleConnection, MoodleVersion } from "./types";
-import type { Page } from "./session";
 import { normalizedKey } from "./totp";
 import { cacheRoot, privateDir, readOwn, seal, secretHash, unseal, withFileLock, writePrivate } from "./privateFolder";
 
@@ -23,11 +22,12 @@ export const CARRY_IDLE_MS = 120_000;
 export const CARRY_MAX_MS = 15 * 60_000;
 
 /** A page the run read, for the check right before a write in a later process (moodle/session.ts PAGE_MEMO_MS). */
-export interface CarriedPage {
+export interface CarriedPage<P = unknown> {
   path: string;
   /** When it was read (ms since the epoch, this machine's clock). */
   at: number;
-  page: Page;
+  /** The session's own page record: this module only stores it (typed there, so no import runs back). */
+  page: P;
 }
 
 export interface CarriedSession {
