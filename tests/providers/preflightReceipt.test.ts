@@ -3,6 +3,7 @@
 // instead of reading everything again. It never stands in for a failed preflight, another run,
 // site, user, password or plan, an old one, or one in a folder others can enter.
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,6 +23,12 @@ import { webServices } from "../../providers/webServices/provider";
 import { useProviderDoubles } from "./doubles";
 import { connectionTo } from "./inputs";
 
+// The receipt's temporary names end in 4 random bytes; one test fixes them to plant a file there.
+let mockFixedTag: Buffer | undefined;
+jest.mock("crypto", () => {
+  const real = jest.requireActual("crypto");
+  return { ...real, randomBytes: (n: number, ...rest: unknown[]) => (n === 4 && mockFixedTag ? mockFixedTag : real.randomBytes(n, ...rest)) };
+});
 const PASSWORD = "Admin-Pass-1!";
 const basis = (over: { connection?: Partial<ReceiptBasis["connection"]>; needs?: Record<string, unknown> } = {}): ReceiptBasis => ({
   connection: { url: "https://moodle.example.com", username: "admin", password: PASSWORD, allowHttp: false, caCertPem: undefined, timeoutMs: 30_000, ...over.connection },
@@ -89,6 +96,7 @@ describe("a preflight receipt", () => {
     ["another admin user", basis({ connection: { username: "admin2" } })],
     ["plain http allowed", basis({ connection: { allowHttp: true } })],
     ["another CA", basis({ connection: { caCertPem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" } })],
+    ["plain http allowed where the receipt's plan left it unsaid", basis({ connection: { allowHttp: true } })],
     ["another service", basis({ needs: { serviceShortname: "Other-API" } })],
     ["another token user", basis({ needs: { tokenUser: "manager" } })],
     ["phase 1 instead of phase 2", basis({ needs: { percipioSettings: false } })],
@@ -99,6 +107,26 @@ describe("a preflight receipt", () => {
     // The receipt of the plan that passed is untouched, and still valid for exactly that plan.
     expect(receipts()).toHaveLength(1);
     expect(take(basis())).toBe(true);
+  });
+
+  const CA_A = "-----BEGIN CERTIFICATE-----\nMIIBa\n-----END CERTIFICATE-----\n";
+  const CA_B = "-----BEGIN CERTIFICATE-----\nMIIBb\n-----END CERTIFICATE-----\n";
+  it("does not stand for another CA than the one the preflight trusted", () => {
+    write(basis({ connection: { caCertPem: CA_A } }));
+    expect(take(basis({ connection: { caCertPem: CA_B } }))).toBe(false);
+    expect(take(basis({ connection: { caCertPem: CA_A } }))).toBe(true);
+  });
+
+  it("takes an unset CA or http switch as the defaults they stand for (no CA, https only)", () => {
+    write(basis({ connection: { caCertPem: undefined, allowHttp: undefined } }));
+    expect(take(basis({ connection: { caCertPem: "", allowHttp: false } }))).toBe(true);
+    write(basis({ connection: { allowHttp: undefined } }));
+    expect(take(basis({ connection: { allowHttp: true } }))).toBe(false);
+  });
+
+  it("stands for a preflight that passed in the same millisecond", () => {
+    write(basis(), { now: T0 });
+    expect(take(basis(), { now: T0 })).toBe(true);
   });
 
   it("does not cross to another pulumi run (another stack, or a later preview/up)", () => {
@@ -174,6 +202,67 @@ describe("a preflight receipt", () => {
     expect(receipts()).toEqual([]);
   });
 
+  it("is not taken through a symlink planted at its name (a file elsewhere is never read as a receipt)", () => {
+    write(basis());
+    const file = path.join(dir, receipts()[0]);
+    const elsewhere = path.join(root, "planted.json");
+    fs.writeFileSync(elsewhere, fs.readFileSync(file));
+    fs.rmSync(file);
+    fs.symlinkSync(elsewhere, file);
+    expect(take(basis())).toBe(false);
+    expect(fs.existsSync(elsewhere)).toBe(true);
+    expect(receipts()).toEqual([]);
+  });
+
+  (process.getuid?.() === 0 || process.env.CI === "true" ? it : it.skip)("is not taken when its file belongs to another user", () => {
+    write(basis());
+    fs.chownSync(path.join(dir, receipts()[0]), 4321, 4321);
+    expect(take(basis())).toBe(false);
+    expect(receipts()).toEqual([]);
+  });
+
+  it("never writes through a file planted at its temporary name", () => {
+    mockFixedTag = Buffer.from("0badf00d", "hex");
+    try {
+      write(basis({ needs: { tokenUser: "probe" } }));
+      const [name] = receipts();
+      fs.rmSync(path.join(dir, name));
+      const victim = path.join(root, "victim.txt");
+      fs.writeFileSync(victim, "keep me");
+      fs.symlinkSync(victim, path.join(dir, `${name}.${process.pid}.0badf00d.tmp`));
+      write(basis({ needs: { tokenUser: "probe" } }));
+      expect(fs.readFileSync(victim, "utf8")).toBe("keep me");
+      expect(take(basis({ needs: { tokenUser: "probe" } }))).toBe(false);
+    } finally {
+      mockFixedTag = undefined;
+    }
+  });
+
+  it("keeps the folder's salt however old it is (older receipts keep their names)", () => {
+    write(basis());
+    const salt = path.join(dir, "salt");
+    const before = fs.readFileSync(salt);
+    const old = (Date.now() - 10 * RECEIPT_TTL_MS) / 1000;
+    fs.utimesSync(salt, old, old);
+    expect(take(basis())).toBe(true);
+    expect(fs.readFileSync(salt)).toEqual(before);
+  });
+
+  it(`sweeps a file only once it is more than ${RECEIPT_TTL_MS / 1000} s old`, () => {
+    write(basis());
+    const [name] = receipts();
+    const now = 1_900_000_000_000;
+    const clock = jest.spyOn(Date, "now").mockReturnValue(now);
+    try {
+      const atTtl = (now - RECEIPT_TTL_MS) / 1000;
+      fs.utimesSync(path.join(dir, name), atTtl, atTtl);
+      write(basis({ needs: { tokenUser: "someone-else" } }));
+      expect(receipts()).toContain(name);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it("lives under the project's cache folder by default (MOODLE_PERCIPIO_CACHE, else XDG_CACHE_HOME, else ~/.cache)", () => {
     const saved = { cache: process.env.MOODLE_PERCIPIO_CACHE, xdg: process.env.XDG_CACHE_HOME };
     try {
@@ -192,9 +281,15 @@ describe("a preflight receipt", () => {
     }
   });
 
-  it("names the provider code it was written by", () => {
+  it("names the provider code it was written by: the text of the files that decide a preflight", () => {
     expect(codeVersion()).toMatch(/^[0-9a-f]{64}$/);
     expect(codeVersion()).toBe(codeVersion());
+    // Another process with the same code gets the same name, and a changed file would change it.
+    const providers = path.join(__dirname, "..", "..", "providers");
+    const files = ["webServices/preflight", "process/preflightReceipt", "webServices/provider", "shared/common"].map((f) => path.join(providers, f + ".ts"));
+    const hash = crypto.createHash("sha256");
+    for (const f of files) hash.update(fs.readFileSync(f));
+    expect(codeVersion()).toBe(hash.digest("hex"));
   });
 });
 
