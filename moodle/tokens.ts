@@ -347,60 +347,30 @@ export async function createToken(session: MoodleSession, req: CreateTokenReques
   // The token list names the service; its edit form has the name (usually just read by the caller).
   const service = await serviceNamed(session, req.serviceId, step);
   const query: TokenQuery = { name: req.name, match: "exact" };
+  const wanted: WantedToken = { ...req, serviceName: service.name, validUntil };
+
+  // A site whose every token fits on the report's first page (most test and staging sites) needs no
+  // filter: that page, and the first view after the create, are complete lists by themselves. Read
+  // fresh: a same-named token's last access decides whether it may be replaced.
+  const whole = wholeList(await readReportPage(session, step, 0, false));
+  if (whole) {
+    const knownIds = refuseClash(step, wanted, whole);
+    const failure = await postCreate(session, step, wanted);
+    let created: TokenReport["created"];
+    let after: TokenRow[];
+    try {
+      const page = await readReportPage(session, step, 0, false);
+      created = page.created;
+      after = wholeList(page) ?? (await withTokenFilter(session, step, query, (read) => read()));
+    } catch (e) {
+      throw listLost(step, req.name, failure, e);
+    }
+    return concludeCreate(session, step, wanted, knownIds, created, after, failure);
+  }
 
   return withTokenFilter(session, step, query, async (read) => {
-    const before = (await read()).filter((r) => nameMatches(r, query));
-    const clash = before.filter((r) => matches(r, req.name, req.userId, service.name));
-    if (clash.length) {
-      throw new MoodleTokenExistsError(
-        step,
-        TOKENS_PATH,
-        `a token named "${req.name}" already exists for user ${req.userId} on "${service.name}" (token id ${clash.map((r) => r.id).join(", ")}); adopt or delete it first`,
-        clash.map((r) => r.id),
-        clash,
-      );
-    }
-    const knownIds = new Set(before.map((r) => r.id));
-
-    let failure: string | undefined;
-    try {
-      const post = await session.request({
-        step,
-        method: "POST",
-        path: TOKENS_PATH,
-        form: (sesskey) => ({
-          action: "create",
-          sesskey,
-          _qf__core_webservice_token_form: "1",
-          name: req.name,
-          user: String(req.userId),
-          service: String(req.serviceId),
-          // Must be present even when empty, or Moodle fails with a TypeError.
-          iprestriction: req.ipRestriction ?? "",
-          // Omitting validuntil[enabled] means "never expires" (the browser form pre-ticks +30 days).
-          ...(validUntil
-            ? { "validuntil[enabled]": "1", "validuntil[day]": String(validUntil.day), "validuntil[month]": String(validUntil.month), "validuntil[year]": String(validUntil.year) }
-            : {}),
-          submitbutton: "Save changes",
-        }),
-        // Never replayed by the transport: a lost answer may mean the token exists.
-        idempotent: false,
-        follow: false,
-        invalidates: [TOKENS_PATH],
-      });
-      if (!(post.status >= 300 && post.status < 400)) {
-        const err = parseErrorPage(post.body);
-        const rerendered = post.status === 200 ? parseTokenCreateForm(post.body) : undefined;
-        const said = err?.message ?? rerendered?.errors.join("; ");
-        // A 404 error page or a re-rendered form means Moodle refused before creating anything.
-        if (err || rerendered) throw new MoodleError(step, TOKENS_PATH, `Moodle refused: ${said || `HTTP ${post.status}`}`);
-        failure = `unexpected HTTP ${post.status}`;
-      }
-    } catch (e) {
-      if (!(e instanceof MoodleTransportError)) throw e;
-      failure = e.detail;
-    }
-
+    const knownIds = refuseClash(step, wanted, (await read()).filter((r) => nameMatches(r, query)));
+    const failure = await postCreate(session, step, wanted);
     // Same session, next list view: the once-only value (shown above the report, filtered or not),
     // and the filtered list, read completely, as proof either way.
     let created: TokenReport["created"];
@@ -408,41 +378,134 @@ export async function createToken(session: MoodleSession, req: CreateTokenReques
     try {
       after = await read((r) => (created = r.created));
     } catch (e) {
-      throw new MoodleError(
-        step,
-        TOKENS_PATH,
-        `${failure ? `the answer to the create was lost (${failure}) and ` : ""}the token list could not be read afterwards (${e instanceof MoodleError ? e.detail : String(e)}), ` +
-          `so whether Moodle created a token named "${req.name}" is unknown. If it did, nobody has its value and it was never used: the next run finds it by its name, deletes it and creates the token again`,
-      );
+      throw listLost(step, req.name, failure, e);
     }
-    const mine = after.filter((r) => !knownIds.has(r.id) && matches(r, req.name, req.userId, service.name));
-    if (mine.length === 1 && created?.name === req.name && /^[0-9a-f]{32}$/i.test(created.token)) {
-      return { token: created.token, row: mine[0] };
-    }
-    if (mine.length === 0) {
-      // Concluded from the filtered list, read completely after the create.
-      throw new MoodleError(step, TOKENS_PATH, `no token was created${failure ? ` (${failure})` : ""}; nothing to clean up, safe to retry`);
-    }
-    // Created, but the value was lost (answer lost or session changed in between), or another run
-    // created one of the same name at the same time: unusable orphans, deleted again.
-    const left: number[] = [];
-    for (const r of mine) {
-      try {
-        await deleteToken(session, r.id);
-      } catch {
-        left.push(r.id);
-      }
-    }
-    const ids = mine.map((r) => r.id).join(", ");
-    throw new MoodleError(
+    return concludeCreate(session, step, wanted, knownIds, created, after, failure);
+  });
+}
+
+/** What createToken makes: the request, with the service's name (the list shows names) and the parsed expiry. */
+interface WantedToken {
+  name: string;
+  userId: number;
+  serviceId: number;
+  serviceName: string;
+  ipRestriction?: string;
+  validUntil?: { day: number; month: number; year: number };
+}
+
+/**
+ * Every token, when this page is the unfiltered report and shows all it counts (distinct ids as many
+ * as Moodle's total); otherwise undefined, and the caller looks through the name filter instead.
+ */
+function wholeList(page: TokenReport): TokenRow[] | undefined {
+  if (page.totalRows === undefined || !filteredBy(page, NO_FILTER)) return undefined;
+  return new Set(page.rows.map((r) => r.id)).size === page.totalRows ? page.rows : undefined;
+}
+
+/** Refuses when the token exists already; otherwise the ids of the tokens listed before the create. */
+function refuseClash(step: string, wanted: WantedToken, before: TokenRow[]): Set<number> {
+  const clash = before.filter((r) => matches(r, wanted.name, wanted.userId, wanted.serviceName));
+  if (clash.length) {
+    throw new MoodleTokenExistsError(
       step,
       TOKENS_PATH,
-      left.length === 0
-        ? `the token was created but Moodle's once-only display of its value was lost${failure ? ` (${failure})` : ""}; deleted it again (id ${ids}) so a retry starts clean`
-        : `the token was created but Moodle's once-only display of its value was lost${failure ? ` (${failure})` : ""}, and deleting it again failed: token id ${left.join(", ")} named "${req.name}" ` +
-            "is left in Moodle; the next run deletes it (it was never used), or delete it in Site administration > Server > Web services > Manage tokens",
+      `a token named "${wanted.name}" already exists for user ${wanted.userId} on "${wanted.serviceName}" (token id ${clash.map((r) => r.id).join(", ")}); adopt or delete it first`,
+      clash.map((r) => r.id),
+      clash,
     );
-  });
+  }
+  return new Set(before.map((r) => r.id));
+}
+
+/** Posts the create once; throws Moodle's refusal, or returns why the outcome is unknown (undefined: accepted). */
+async function postCreate(session: MoodleSession, step: string, wanted: WantedToken): Promise<string | undefined> {
+  const { validUntil } = wanted;
+  try {
+    const post = await session.request({
+      step,
+      method: "POST",
+      path: TOKENS_PATH,
+      form: (sesskey) => ({
+        action: "create",
+        sesskey,
+        _qf__core_webservice_token_form: "1",
+        name: wanted.name,
+        user: String(wanted.userId),
+        service: String(wanted.serviceId),
+        // Must be present even when empty, or Moodle fails with a TypeError.
+        iprestriction: wanted.ipRestriction ?? "",
+        // Omitting validuntil[enabled] means "never expires" (the browser form pre-ticks +30 days).
+        ...(validUntil
+          ? { "validuntil[enabled]": "1", "validuntil[day]": String(validUntil.day), "validuntil[month]": String(validUntil.month), "validuntil[year]": String(validUntil.year) }
+          : {}),
+        submitbutton: "Save changes",
+      }),
+      // Never replayed by the transport: a lost answer may mean the token exists.
+      idempotent: false,
+      follow: false,
+      invalidates: [TOKENS_PATH],
+    });
+    if (post.status >= 300 && post.status < 400) return undefined;
+    const err = parseErrorPage(post.body);
+    const rerendered = post.status === 200 ? parseTokenCreateForm(post.body) : undefined;
+    const said = err?.message ?? rerendered?.errors.join("; ");
+    // A 404 error page or a re-rendered form means Moodle refused before creating anything.
+    if (err || rerendered) throw new MoodleError(step, TOKENS_PATH, `Moodle refused: ${said || `HTTP ${post.status}`}`);
+    return `unexpected HTTP ${post.status}`;
+  } catch (e) {
+    if (!(e instanceof MoodleTransportError)) throw e;
+    return e.detail;
+  }
+}
+
+/** The list could not be read after the create: whether a token exists is unknown, and the error says what follows. */
+function listLost(step: string, name: string, failure: string | undefined, e: unknown): MoodleError {
+  return new MoodleError(
+    step,
+    TOKENS_PATH,
+    `${failure ? `the answer to the create was lost (${failure}) and ` : ""}the token list could not be read afterwards (${e instanceof MoodleError ? e.detail : String(e)}), ` +
+      `so whether Moodle created a token named "${name}" is unknown. If it did, nobody has its value and it was never used: the next run finds it by its name, deletes it and creates the token again`,
+  );
+}
+
+/** Decides the create from the complete list read after it: the new token with its value, or nothing left behind. */
+async function concludeCreate(
+  session: MoodleSession,
+  step: string,
+  wanted: WantedToken,
+  knownIds: Set<number>,
+  created: TokenReport["created"],
+  after: TokenRow[],
+  failure: string | undefined,
+): Promise<CreatedToken> {
+  const mine = after.filter((r) => !knownIds.has(r.id) && matches(r, wanted.name, wanted.userId, wanted.serviceName));
+  if (mine.length === 1 && created?.name === wanted.name && /^[0-9a-f]{32}$/i.test(created.token)) {
+    return { token: created.token, row: mine[0] };
+  }
+  if (mine.length === 0) {
+    // Concluded from a list read completely after the create.
+    throw new MoodleError(step, TOKENS_PATH, `no token was created${failure ? ` (${failure})` : ""}; nothing to clean up, safe to retry`);
+  }
+  // Created, but the value was lost (answer lost or session changed in between), or another run
+  // created one of the same name at the same time: unusable orphans, deleted again.
+  const left: number[] = [];
+  for (const r of mine) {
+    try {
+      await deleteToken(session, r.id);
+    } catch {
+      left.push(r.id);
+    }
+  }
+  const ids = mine.map((r) => r.id).join(", ");
+  throw new MoodleError(
+    step,
+    TOKENS_PATH,
+    left.length === 0
+      ? `the token was created but Moodle's once-only display of its value was lost${failure ? ` (${failure})` : ""}; deleted it again (id ${ids}) so a retry starts clean`
+      : `the token was created but Moodle's once-only display of its value was lost${failure ? ` (${failure})` : ""}, and deleting it again failed: token id ${left.join(", ")} named "${wanted.name}" ` +
+          "is left in Moodle; the next run deletes it (it was never used), or delete it in Site administration > Server > Web services > Manage tokens",
+  );
 }
 
 /**

@@ -166,19 +166,18 @@ describe(`HTTP request budget per operation against ${REAL_TARGET ? "a real Mood
     expect(log.filter((l) => l.includes("modsettingpercipio"))).toHaveLength(2);
   });
 
-  test("create a token as the provider does (find the service, list, create): no token form read, no second list before the POST", async () => {
+  test("create a token as the provider does (find the service, list, create): no token form read, and on a site whose tokens fit one page no report filter", async () => {
     const log = await count(async (c, { restart }) => {
       const service = await c.findService({ shortname: "Percipio-API" });
       await c.listTokens();
       restart();
       await c.createToken({ name: `${t.prefix}budget`, userId: (await c.session()).userId, serviceId: service!.id });
     });
+    // The list right before the POST is read fresh (a same-named token's last access decides whether it may be replaced).
     expect(log.map((l) => l.replace(/sesskey=[^&]+/, "sesskey=S"))).toEqual([
-      "POST /lib/ajax/service.php?sesskey=S&info=core_reportbuilder_set_filters",
       "GET /admin/webservice/tokens.php",
       "POST /admin/webservice/tokens.php",
       "GET /admin/webservice/tokens.php",
-      "POST /lib/ajax/service.php?sesskey=S&info=core_reportbuilder_filters_reset",
     ]);
   });
 

@@ -229,7 +229,8 @@ describe("deleting", () => {
 
   it("new tokens without their value that cannot be deleted again are all named, with their name, for a person to delete", async () => {
     const two = named(tokenList([{ id: 1, name: "percipio-token" }, { id: 2, name: "percipio-token" }]));
-    const start = [ok(SERVICE_FORM), ok(TOKENS_EMPTY), ajaxOk, ok(named(TOKENS_EMPTY))];
+    // A site with more tokens than a page shows: the name filter finds ours.
+    const start = [ok(SERVICE_FORM), ok(PAGE0_OF_45), ajaxOk, ok(named(TOKENS_EMPTY))];
     const { s } = session([...start, redirect, ok(two), redirect, ok(CONFIRM), redirect, ok(page("5.0", "e8-token-delete-confirm.html").replace(/name="tokenid" value="1"/, 'name="tokenid" value="2"')), ajaxOk]);
     const err = await createToken(s, { name: "percipio-token", userId: 2, serviceId: 3 }).catch((e) => e);
     expect(err).toBeInstanceOf(MoodleError);

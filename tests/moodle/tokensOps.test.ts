@@ -193,10 +193,11 @@ describe("a known token, by its id", () => {
 describe("creating a token", () => {
   const req = { name: "percipio-token", userId: 2, serviceId: 3 };
   const step = 'create token "percipio-token"';
-  const start = [ok(SERVICE_FORM), ok(TOKENS_EMPTY), ajaxOk];
+  // A site with more tokens than the report's first page shows: the name filter finds ours.
+  const start = [ok(SERVICE_FORM), ok(PAGE0_OF_45), ajaxOk];
   const created = named(LIST_WITH_VALUE);
 
-  it("filters the report by the name, checks it, posts once, takes the value from the next view, and resets the filter", async () => {
+  it("on a site with more tokens than a page shows, filters the report by the name, checks it, posts once, takes the value from the next view, and resets the filter", async () => {
     const { s, sent, flags, requests } = session([...start, ok(named(TOKENS_EMPTY)), redirect, ok(created), ajaxOk]);
     const t = await createToken(s, req);
     expect(t.token).toBe(VALUE);
@@ -343,6 +344,81 @@ describe("creating a token", () => {
     const { s } = session([...start, ok(named(TOKENS_EMPTY)), redirect, ok(created), pg(500, "")]);
     expect((await createToken(s, req)).token).toBe(VALUE);
   });
+});
+
+describe("creating a token on a site whose every token fits on the report's first page", () => {
+  const req = { name: "percipio-token", userId: 2, serviceId: 3 };
+  const value = { name: "percipio-token", token: VALUE };
+  const others = [{ id: 4, name: "moodle-app", userId: 5, service: "Moodle mobile web service" }];
+  const gone = pg(404, errorPage("Can't find data record in database.", "invalidrecordunknown"));
+
+  it("sets no filter: the page before and the first view after the create are whole lists", async () => {
+    const after = tokenList([...others, { id: 9, name: "percipio-token", userId: 2 }], { created: value });
+    const { s, sent, flags } = session([ok(SERVICE_FORM), ok(tokenList(others)), redirect, ok(after)]);
+    expect(await createToken(s, req)).toEqual({ token: VALUE, row: expect.objectContaining({ id: 9, name: "percipio-token", userId: 2 }) });
+    expect(calls(sent)).toEqual(["GET /admin/webservice/service.php?id=3", `GET ${TOKENS}`, `POST ${TOKENS}`, `GET ${TOKENS}`]);
+    // Both fresh: a same-named token's last access decides whether it may be replaced.
+    expect(flags[1].reuse).toBe(false);
+    expect(flags[3].reuse).toBe(false);
+  });
+
+  it("refuses a token of that name for that user on that service, posting nothing", async () => {
+    const { s, sent } = session([ok(SERVICE_FORM), ok(tokenList([...others, { id: 7, name: "percipio-token", userId: 2 }]))]);
+    const err = await createToken(s, req).catch((e) => e);
+    expect(err).toBeInstanceOf(MoodleTokenExistsError);
+    expect(err.rows.map((r: { id: number }) => r.id)).toEqual([7]);
+    expect(sent.filter((r) => r.method === "POST")).toEqual([]);
+  });
+
+  it("a token that was listed before is not taken for the new one", async () => {
+    const before = [{ id: 3, name: "percipio-token", userId: 2, service: "Moodle mobile web service" }];
+    const after = tokenList([...before, { id: 9, name: "percipio-token", userId: 2 }], { created: value });
+    const { s } = session([ok(SERVICE_FORM), ok(tokenList(before)), redirect, ok(after)]);
+    expect((await createToken(s, req)).row.id).toBe(9);
+  });
+
+  it("a first page that does not show every token the report counts goes through the name filter", async () => {
+    const { s, sent } = session([ok(SERVICE_FORM), ok(tokenList(others, { total: 2 })), ajaxOk, ok(named(TOKENS_EMPTY)), redirect, ok(created()), ajaxOk]);
+    expect((await createToken(s, req)).token).toBe(VALUE);
+    expect(calls(sent).filter((c) => c === SET || c === RESET)).toEqual([SET, RESET]);
+  });
+
+  it("a first page filtered by someone (another run, a person) goes through the name filter", async () => {
+    const { s, sent } = session([ok(SERVICE_FORM), ok(filteredByName(TOKENS_EMPTY, "x")), ajaxOk, ok(named(TOKENS_EMPTY)), redirect, ok(created()), ajaxOk]);
+    expect((await createToken(s, req)).token).toBe(VALUE);
+    expect(calls(sent)).toContain(SET);
+  });
+
+  it("a view after the create that no longer shows every token keeps the value shown and finds the row under the name filter", async () => {
+    const full = bulk(range(1, 29));
+    const grown = tokenList([...full, { id: 40, name: "percipio-token", userId: 2 }], { total: 31, created: value });
+    const { s, sent } = session([ok(SERVICE_FORM), ok(tokenList(full)), redirect, ok(grown), ajaxOk, ok(named(tokenList([{ id: 40, name: "percipio-token", userId: 2 }]))), ajaxOk]);
+    expect(await createToken(s, req)).toEqual({ token: VALUE, row: expect.objectContaining({ id: 40 }) });
+    expect(calls(sent).slice(-3)).toEqual([SET, `GET ${TOKENS}`, RESET]);
+  });
+
+  it("after a lost answer, a whole list without the token means nothing was created", async () => {
+    const { s } = session([ok(SERVICE_FORM), ok(tokenList(others)), pg(503, ""), ok(tokenList(others))]);
+    await expect(createToken(s, req)).rejects.toThrow("no token was created (unexpected HTTP 503); nothing to clean up, safe to retry");
+  });
+
+  it("after a lost answer, a new token without its value is deleted again and the error says so", async () => {
+    const { s, sent } = session([ok(SERVICE_FORM), ok(tokenList(others)), pg(503, ""), ok(tokenList([...others, { id: 9, name: "percipio-token", userId: 2 }])), redirect, gone]);
+    await expect(createToken(s, req)).rejects.toThrow("deleted it again (id 9)");
+    expect(sent.filter((r) => r.form?.action === "delete").map((r) => r.form!.tokenid)).toEqual(["9"]);
+  });
+
+  it("a list that cannot be read after the create never says 'nothing to clean up'", async () => {
+    const { s } = session([ok(SERVICE_FORM), ok(tokenList(others)), redirect, pg(500, errorPage("Error reading from database", "dmlreadexception"))]);
+    const err = await createToken(s, req).catch((e) => e);
+    expect(err.message).toContain("the token list could not be read afterwards");
+    expect(err.message).toContain('whether Moodle created a token named "percipio-token" is unknown');
+    expect(err.message).not.toContain("nothing to clean up");
+  });
+
+  function created(): string {
+    return named(LIST_WITH_VALUE);
+  }
 });
 
 describe("deleting a token", () => {
