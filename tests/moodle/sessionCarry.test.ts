@@ -63,6 +63,29 @@ describe("fileSessionCarry", () => {
     expect(carry().take()).toBeUndefined();
   });
 
+  it("still stands, and is not swept, at exactly CARRY_IDLE_MS after its last use", () => {
+    now = 1_900_000_000_000;
+    carry().keep(SESSION);
+    now += CARRY_IDLE_MS;
+    // Another stack's keep sweeps the folder at this very moment: ours is not yet expired.
+    carry(ID, "run-2").keep(SESSION);
+    expect(carry().take()).toEqual(SESSION);
+  });
+
+  it("lives in the sessions folder of the project's cache by default", () => {
+    const saved = process.env.MOODLE_PERCIPIO_CACHE;
+    const cache = path.join(dir, "cache");
+    process.env.MOODLE_PERCIPIO_CACHE = cache;
+    try {
+      fileSessionCarry(ID, "run-1").keep(SESSION);
+      expect(fs.readdirSync(path.join(cache, "sessions")).filter((f) => f.endsWith(".session"))).toHaveLength(1);
+      expect(fileSessionCarry(ID, "run-1").take()).toEqual(SESSION);
+    } finally {
+      if (saved === undefined) delete process.env.MOODLE_PERCIPIO_CACHE;
+      else process.env.MOODLE_PERCIPIO_CACHE = saved;
+    }
+  });
+
   it("a session without its user is no session", () => {
     carry().keep({ ...SESSION, userId: undefined as unknown as number });
     expect(carry().take()).toBeUndefined();
