@@ -280,8 +280,8 @@ export const webServiceToken: pulumi.dynamic.ResourceProvider = {
       return { id: "", props: {} };
     }
     // A rolling token's configured date stays empty: its live date is an output, not a new input.
-    // Keys the token never had (validDays of a fixed date) stay absent: the engine refuses undefined.
-    const inputs = Object.fromEntries(Object.entries(pick(live, INPUT_KEYS)).filter(([, v]) => v !== undefined));
+    // Keys the token never had (validDays of a fixed date) stay absent (pick): the engine refuses undefined.
+    const inputs = pick(live, INPUT_KEYS);
     // Only a refusal is drift (its reason shows in the plan); "not proven" is as far as this runner can see.
     if (inputs.acceptedByMoodle !== undefined && !isRefused(inputs.acceptedByMoodle)) inputs.acceptedByMoodle = ACCEPTED;
     return { id, props: live, inputs: props.validDays ? { ...inputs, validUntil: "" } : inputs };
