@@ -1,3 +1,5 @@
+// Not mutation-tested: it runs once, as the module loads, and what it changes shows only in a
+// process's peak memory; the provider processes of every engine suite (tests/engine) load it.
 // Keeps the dynamic-provider process small: imported first by providers/registry.ts, before any
 // implementation runs. V8 doubles the young generation whenever it fills (up to 2 × 16 MB), which
 // parsing a few Moodle pages does, and the process keeps that memory for its life; left at its start

@@ -31,7 +31,8 @@ function place(scope: string, kind: string, id: string, props: Record<string, un
   const dir = privateDir(opts.dir ?? path.join(cacheRoot(), "reads"));
   if (!dir) return undefined;
   const conn = props as Partial<ConnectionProps>;
-  const credentials = [conn.moodleUrl, String(conn.adminUser ?? "").toLowerCase(), conn.adminPassword, conn.adminTotpSecret ?? ""];
+  // Unlike the session carry's, not normalised: the name already pins these very props.
+  const credentials = [conn.moodleUrl, conn.adminUser, conn.adminPassword, conn.adminTotpSecret];
   return {
     dir,
     file: path.join(dir, `${secretHash(dir, ["read", scope, kind, id, props])}.read`),

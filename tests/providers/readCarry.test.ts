@@ -109,6 +109,58 @@ describe("carriedRead", () => {
     expect(fs.existsSync(old)).toBe(false);
   });
 
+  it("leaves nothing of a read once taken", async () => {
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "enablewebservices", PROPS, reader().read, opts()));
+    const taken = reader();
+    await carriedRead("run-1", "WebServices", "enablewebservices", PROPS, taken.read, opts());
+    expect(taken.calls).toHaveLength(0);
+    expect(fs.readdirSync(dir)).toEqual(["salt"]);
+  });
+
+  it("keeps the pass's other reads while they can still be taken, up to their time", async () => {
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "first", PROPS, reader().read, opts()));
+    const first = path.join(dir, fs.readdirSync(dir).find((n) => n.endsWith(".read"))!);
+    const writtenAt = new Date(now);
+    fs.utimesSync(first, writtenAt, writtenAt);
+    now += READ_CARRY_TTL_MS;
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "second", PROPS, reader().read, opts()));
+    const again = reader();
+    await carriedRead("run-1", "WebServices", "first", PROPS, again.read, opts());
+    expect(again.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ["password", { adminPassword: "Other-Pass-1" }],
+    ["user", { adminUser: "manager" }],
+    ["TOTP key", { adminTotpSecret: "KRSXG5CTMVRXEZLU" }],
+    ["site", { moodleUrl: "https://other.example.com" }],
+  ])("does not open a read sealed under another %s, even under the very name it is looked up by", async (_what, other) => {
+    const mine = { ...PROPS, adminTotpSecret: "JBSWY3DPEHPK3PXP" };
+    const reads = () => fs.readdirSync(dir).filter((n) => n.endsWith(".read"));
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "x", mine, reader().read, opts()));
+    const [name] = reads();
+    await asOtherProcess(() => carriedRead("run-1", "WebServices", "x", { ...mine, ...other }, reader({ id: "x", props: { planted: true } } as any).read, opts()));
+    const planted = reads().find((n) => n !== name)!;
+    fs.renameSync(path.join(dir, planted), path.join(dir, name));
+    const next = reader();
+    await expect(carriedRead("run-1", "WebServices", "x", mine, next.read, opts())).resolves.toEqual(RESULT);
+    expect(next.calls).toHaveLength(1);
+  });
+
+  it("by default keeps its reads in a folder of their own in the project cache", async () => {
+    const cache = path.join(dir, "cache");
+    const saved = process.env.MOODLE_PERCIPIO_CACHE;
+    process.env.MOODLE_PERCIPIO_CACHE = cache;
+    try {
+      await asOtherProcess(() => carriedRead("run-1", "WebServices", "x", PROPS, reader().read, { now: () => now }));
+    } finally {
+      if (saved === undefined) delete process.env.MOODLE_PERCIPIO_CACHE;
+      else process.env.MOODLE_PERCIPIO_CACHE = saved;
+    }
+    expect(fs.readdirSync(cache)).toEqual(["reads"]);
+    expect(fs.readdirSync(path.join(cache, "reads")).filter((n) => n.endsWith(".read"))).toHaveLength(1);
+  });
+
   it("without a private folder reads from Moodle every time, and a failed read fails as it is", async () => {
     const file = path.join(dir, "not-a-folder");
     fs.writeFileSync(file, "");
