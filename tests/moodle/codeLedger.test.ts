@@ -5,10 +5,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fileCodeLedger, firstUnspentStep, RefusedKeyError, REFUSED_KEY_MS, SPENT_MARGIN_SECONDS } from "../../moodle/codeLedger";
-import { totpStep } from "../../moodle/totp";
+import { stepStart, TOTP_PERIOD_SECONDS, totpStep } from "../../moodle/totp";
 
 const SITE = "https://moodle.example.com";
 const KEY = "JBSWY3DPEHPK3PXP";
+const ledgerFile = () => {
+  const [name] = fs.readdirSync(dir).filter((n) => n.endsWith(".json"));
+  return path.join(dir, name);
+};
 
 function clock(startSeconds: number) {
   let ms = startSeconds * 1000;
@@ -77,6 +81,40 @@ describe("the file ledger", () => {
     expect(c.slept).toEqual([]);
   });
 
+  it("keeps the ledgers of admins whose names differ beyond case apart (straße and strasse are two Moodle users)", async () => {
+    const c = clock(3020);
+    await fileCodeLedger(SITE, "straße", KEY, { dir, now: c.now, sleep: c.sleep }).claimStep(0, () => undefined);
+    await expect(fileCodeLedger(SITE, "strasse", KEY, { dir, now: c.now, sleep: c.sleep }).claimStep(0, () => undefined)).resolves.toBe(100);
+    expect(c.slept).toEqual([]);
+  });
+
+  it("really waits for the step to begin when given no sleep of its own, saying so once", async () => {
+    // This machine's clock, shifted to 150 ms before step 100 begins.
+    const offset = stepStart(100) * 1000 - 150 - Date.now();
+    const ledger = fileCodeLedger(SITE, "admin", KEY, { dir, now: () => Date.now() + offset });
+    const waits: number[] = [];
+    await expect(ledger.claimStep(100, (s) => waits.push(s))).resolves.toBe(100);
+    expect(waits).toEqual([1]);
+  });
+
+  it("reads a ledger damaged by hand for what is left of it: entries that are not times are ignored", async () => {
+    const c = clock(3020);
+    await fileCodeLedger(SITE, "admin", KEY, { dir, now: c.now, sleep: c.sleep }).claimStep(0, () => undefined);
+    fs.writeFileSync(ledgerFile(), JSON.stringify({ submitted: [3020, "3020", null], refused: {} }));
+    const waits: number[] = [];
+    await expect(fileCodeLedger(SITE, "admin", KEY, { dir, now: c.now, sleep: c.sleep }).claimStep(0, (s) => waits.push(s))).resolves.toBe(102);
+    expect(waits).toEqual([40]);
+  });
+
+  it("still refuses a refused key when the ledger's submissions were damaged", async () => {
+    const c = clock(3000);
+    const ledger = fileCodeLedger(SITE, "admin", KEY, { dir, now: c.now, sleep: c.sleep });
+    await ledger.refuseKey("Incorrect verification code.");
+    const { refused } = JSON.parse(fs.readFileSync(ledgerFile(), "utf8"));
+    fs.writeFileSync(ledgerFile(), JSON.stringify({ submitted: null, refused }));
+    await expect(ledger.claimStep(0, () => undefined)).rejects.toBeInstanceOf(RefusedKeyError);
+  });
+
   it("honours the least step asked for (a retry after Moodle said another machine used the step)", async () => {
     const c = clock(3001);
     const ledger = fileCodeLedger(SITE, "admin", KEY, { dir, now: c.now, sleep: c.sleep });
@@ -93,6 +131,27 @@ describe("the file ledger", () => {
     await expect(ledger.claimStep(0, () => undefined)).resolves.toBe(totpStep(3020 + 3600));
     const [file] = fs.readdirSync(dir).filter((n) => n.endsWith(".json"));
     expect(JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")).submitted).toHaveLength(1);
+  });
+
+  it(`forgets a submission once it is ${10 * TOTP_PERIOD_SECONDS} s (ten TOTP periods) old`, async () => {
+    const c = clock(3020);
+    const ledger = fileCodeLedger(SITE, "admin", KEY, { dir, now: c.now, sleep: c.sleep });
+    await ledger.claimStep(0, () => undefined);
+    c.advance(10 * TOTP_PERIOD_SECONDS);
+    await ledger.claimStep(0, () => undefined);
+    expect(JSON.parse(fs.readFileSync(ledgerFile(), "utf8")).submitted).toEqual([3320]);
+  });
+
+  it("tries a refused key again from the very moment the refusal says (its until)", async () => {
+    const c = clock(3000);
+    const ledger = fileCodeLedger(SITE, "admin", KEY, { dir, now: c.now, sleep: c.sleep });
+    await ledger.refuseKey("Incorrect verification code.");
+    c.advance(REFUSED_KEY_MS / 1000 - 1);
+    const err = await ledger.claimStep(0, () => undefined).catch((e) => e);
+    expect(err).toBeInstanceOf(RefusedKeyError);
+    c.advance(1);
+    expect(c.now()).toBe(err.until);
+    await expect(ledger.claimStep(0, () => undefined)).resolves.toBe(totpStep(c.now() / 1000));
   });
 
   it("refuses a key Moodle refused before, for an hour, on every run of this machine; a new key is tried", async () => {

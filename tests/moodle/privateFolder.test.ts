@@ -5,11 +5,27 @@ import * as os from "os";
 import * as path from "path";
 import { cacheRoot, folderSalt, privateDir, readOwn, seal, secretHash, unseal, withFileLock, writePrivate } from "../../moodle/privateFolder";
 
+// Temporary names end in 4 random bytes; some tests fix them to plant a file there.
+let mockFixedTag: Buffer | undefined;
+jest.mock("crypto", () => {
+  const real = jest.requireActual("crypto");
+  return { ...real, randomBytes: (n: number, ...rest: unknown[]) => (n === 4 && mockFixedTag ? mockFixedTag : real.randomBytes(n, ...rest)) };
+});
+// The module's own fs (the namespace imported above only reads through to it), to play file systems
+// that ignore modes or refuse them.
+const realFs: typeof fs = jest.requireActual("fs");
+// CI runs as root on Linux: there these run (and fail if that stops being true), never skip.
+const asRoot = process.getuid?.() === 0 || process.env.CI === "true" ? it : it.skip;
+
 let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-private-"));
 });
-afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  jest.restoreAllMocks();
+  mockFixedTag = undefined;
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe("cacheRoot", () => {
   const saved = { ...process.env };
@@ -46,6 +62,39 @@ describe("privateDir", () => {
     fs.writeFileSync(file, "");
     expect(privateDir(file)).toBeUndefined();
   });
+  asRoot("refuses a folder another user owns, and leaves it as it is", () => {
+    const theirs = path.join(dir, "theirs");
+    fs.mkdirSync(theirs, { mode: 0o755 });
+    fs.chownSync(theirs, 4321, 4321);
+    expect(privateDir(theirs)).toBeUndefined();
+    expect(fs.statSync(theirs).mode & 0o777).toBe(0o755);
+  });
+  it("uses a private folder as it is, even where its mode cannot be changed (a read-only mount)", () => {
+    const sub = path.join(dir, "ro");
+    fs.mkdirSync(sub, { mode: 0o700 });
+    jest.spyOn(realFs, "chmodSync").mockImplementation(() => {
+      throw Object.assign(new Error("EROFS: read-only file system"), { code: "EROFS" });
+    });
+    expect(privateDir(sub)).toBe(sub);
+  });
+  it("refuses a folder whose mode does not stay private (a file system that ignores modes)", () => {
+    const sub = path.join(dir, "fat");
+    fs.mkdirSync(sub, { mode: 0o777 });
+    fs.chmodSync(sub, 0o777);
+    jest.spyOn(realFs, "chmodSync").mockImplementation(() => undefined);
+    expect(privateDir(sub)).toBeUndefined();
+  });
+  it("is never had where ownership cannot be checked (no user ids), and creates nothing there", () => {
+    const sub = path.join(dir, "nouid");
+    const saved = Object.getOwnPropertyDescriptor(process, "getuid")!;
+    Object.defineProperty(process, "getuid", { value: undefined, configurable: true, writable: true });
+    try {
+      expect(privateDir(sub)).toBeUndefined();
+    } finally {
+      Object.defineProperty(process, "getuid", saved);
+    }
+    expect(fs.existsSync(sub)).toBe(false);
+  });
 });
 
 describe("names and sealed content", () => {
@@ -70,6 +119,29 @@ describe("names and sealed content", () => {
     expect(folderSalt(dir)).toHaveLength(32);
     expect(folderSalt(dir)).not.toEqual(salt);
   });
+  it("does not take a salt through a symlink planted at its name, and leaves the file it points to alone", () => {
+    const elsewhere = path.join(dir, "elsewhere");
+    fs.mkdirSync(elsewhere);
+    const planted = path.join(elsewhere, "known-salt");
+    const known = Buffer.alloc(32, 1);
+    fs.writeFileSync(planted, known);
+    fs.symlinkSync(planted, path.join(dir, "salt"));
+    const salt = folderSalt(dir);
+    expect(salt).toHaveLength(32);
+    expect(salt).not.toEqual(known);
+    expect(fs.lstatSync(path.join(dir, "salt")).isFile()).toBe(true);
+    expect(fs.readFileSync(planted)).toEqual(known);
+    expect(folderSalt(dir)).toEqual(salt);
+  });
+  it("never writes a salt through a file planted at its temporary name", () => {
+    mockFixedTag = Buffer.from("0badf00d", "hex");
+    const victim = path.join(dir, "victim.txt");
+    fs.writeFileSync(victim, "keep me");
+    fs.symlinkSync(victim, path.join(dir, `salt.${process.pid}.0badf00d.tmp`));
+    expect(() => folderSalt(dir)).toThrow();
+    expect(fs.readFileSync(victim, "utf8")).toBe("keep me");
+    expect(fs.existsSync(path.join(dir, "salt"))).toBe(false);
+  });
   it("seal and unseal round-trip under one key and refuse any other key or a changed byte", () => {
     const key = Buffer.alloc(32, 7);
     const sealed = seal(key, { a: "secret" });
@@ -91,6 +163,22 @@ describe("names and sealed content", () => {
     fs.symlinkSync(file, path.join(dir, "l"));
     expect(readOwn(path.join(dir, "l"))).toBeUndefined();
     expect(readOwn(path.join(dir, "missing"))).toBeUndefined();
+  });
+  it("writePrivate never writes through a file planted at its temporary name", () => {
+    mockFixedTag = Buffer.from("0badf00d", "hex");
+    const file = path.join(dir, "f");
+    const victim = path.join(dir, "victim.txt");
+    fs.writeFileSync(victim, "keep me");
+    fs.symlinkSync(victim, `${file}.${process.pid}.0badf00d.tmp`);
+    expect(() => writePrivate(file, "secret")).toThrow();
+    expect(fs.readFileSync(victim, "utf8")).toBe("keep me");
+    expect(fs.existsSync(file)).toBe(false);
+  });
+  asRoot("readOwn refuses a file another user owns", () => {
+    const file = path.join(dir, "theirs");
+    writePrivate(file, "planted");
+    fs.chownSync(file, 4321, 4321);
+    expect(readOwn(file)).toBeUndefined();
   });
 });
 
@@ -116,4 +204,48 @@ describe("withFileLock", () => {
     fs.utimesSync(`${file}.lock`, past, past);
     await expect(withFileLock(file, async () => "got it", { staleMs: 30_000 })).resolves.toBe("got it");
   });
+  it("waits for a lock another process holds, however long, until it is released", async () => {
+    const file = path.join(dir, "x");
+    fs.writeFileSync(`${file}.lock`, "12345");
+    let ran = false;
+    const held = withFileLock(
+      file,
+      () => {
+        ran = true;
+        return "turn";
+      },
+      { pollMs: 5 },
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    expect(ran).toBe(false);
+    expect(fs.readFileSync(`${file}.lock`, "utf8")).toBe("12345");
+    fs.rmSync(`${file}.lock`);
+    await expect(held).resolves.toBe("turn");
+  });
+  it("does not break a lock exactly staleMs old", async () => {
+    const file = path.join(dir, "x");
+    const taken = 1_900_000_000_000;
+    fs.writeFileSync(`${file}.lock`, "12345");
+    fs.utimesSync(`${file}.lock`, new Date(taken), new Date(taken));
+    jest.spyOn(Date, "now").mockReturnValue(taken + 30_000);
+    let ran = false;
+    const held = withFileLock(file, () => (ran = true), { staleMs: 30_000, pollMs: 5 });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(ran).toBe(false);
+    expect(fs.existsSync(`${file}.lock`)).toBe(true);
+    fs.rmSync(`${file}.lock`);
+    await expect(held).resolves.toBe(true);
+  });
+  it("a holder whose lock was broken meanwhile (it outlived staleMs) still gets its result", async () => {
+    const file = path.join(dir, "x");
+    await expect(
+      withFileLock(file, () => {
+        fs.rmSync(`${file}.lock`);
+        return "done";
+      }),
+    ).resolves.toBe("done");
+  });
+  it("fails at once where no lock can be made (a missing folder), rather than waiting for ever", async () => {
+    await expect(withFileLock(path.join(dir, "missing", "x"), () => "never", { pollMs: 5 })).rejects.toMatchObject({ code: "ENOENT" });
+  }, 5_000);
 });

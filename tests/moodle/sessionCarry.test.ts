@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CARRY_IDLE_MS, CARRY_MAX_MS, fileSessionCarry, type CarriedSession } from "../../moodle/sessionCarry";
+import { CARRY_IDLE_MS, CARRY_MAX_MS, fileSessionCarry, type CarriedSession, type CarryIdentity } from "../../moodle/sessionCarry";
 import { MoodleHttp, type HttpRequest } from "../../moodle/http";
 import { MoodleSession, PAGE_MEMO_MS } from "../../moodle/session";
 import { MANUAL_LOGIN_PATH } from "../../moodle/login";
@@ -15,7 +15,7 @@ const SESSION: CarriedSession = { cookies: { version: "tough-cookie@6", cookies:
 
 let dir: string;
 let now: number;
-const carry = (identity = ID, scope = "run-1") => fileSessionCarry(identity, scope, { dir, now: () => now });
+const carry = (identity: CarryIdentity = ID, scope = "run-1") => fileSessionCarry(identity, scope, { dir, now: () => now });
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-sessions-"));
   now = Date.now();
@@ -89,6 +89,51 @@ describe("fileSessionCarry", () => {
   it("a session without its user is no session", () => {
     carry().keep({ ...SESSION, userId: undefined as unknown as number });
     expect(carry().take()).toBeUndefined();
+  });
+
+  it("is not handed between admins whose names differ beyond case (straße and strasse are two Moodle users)", () => {
+    carry({ ...ID, username: "straße" }).keep(SESSION);
+    expect(carry({ ...ID, username: "strasse" }).take()).toBeUndefined();
+    expect(carry({ ...ID, username: "STRASSE" }).take()).toBeUndefined();
+    expect(carry({ ...ID, username: "Straße" }).take()).toEqual(SESSION);
+  });
+
+  it("an admin without a second factor is the same whether the TOTP key is absent or empty", () => {
+    carry({ url: ID.url, username: ID.username, password: ID.password }).keep(SESSION);
+    expect(carry({ ...ID, totpKey: "" }).take()).toEqual(SESSION);
+  });
+
+  it("a session file put in the place of another admin's is not handed to that admin: its content is sealed under the credentials", () => {
+    const sessions = () => fs.readdirSync(dir).filter((f) => f.endsWith(".session"));
+    carry().keep(SESSION);
+    const [ours] = sessions();
+    const other = { ...ID, username: "robot", password: "Robot-Pass-2" };
+    carry(other).keep({ ...SESSION, userId: 3 });
+    const [theirs] = sessions().filter((f) => f !== ours);
+    fs.copyFileSync(path.join(dir, ours), path.join(dir, theirs));
+    expect(carry(other).take()).toBeUndefined();
+  });
+
+  it("waits for another process's login however long it takes within a TOTP period or two, rather than taking its turn", async () => {
+    carry().keep(SESSION);
+    const [file] = fs.readdirSync(dir).filter((f) => f.endsWith(".session"));
+    const lock = path.join(dir, `${file}.lock`);
+    const started = 1_900_000_000_000;
+    fs.writeFileSync(lock, "12345");
+    fs.utimesSync(lock, new Date(started), new Date(started));
+    // Another process began its login a minute ago: it may be waiting for the next TOTP step.
+    jest.spyOn(Date, "now").mockReturnValue(started + 60_000);
+    try {
+      let ran = false;
+      const ours = carry().inTurn(async () => (ran = true));
+      await new Promise((r) => setTimeout(r, 150));
+      expect(ran).toBe(false);
+      expect(fs.existsSync(lock)).toBe(true);
+      fs.rmSync(lock);
+      await expect(ours).resolves.toBe(true);
+    } finally {
+      jest.restoreAllMocks();
+    }
   });
 
   it("keeping a session sweeps the sessions nobody can take any more, and only session files", () => {
