@@ -63,6 +63,20 @@ describe("clientFor", () => {
     expect(clientFor({ ...base, password: "two" })).toBe(b);
   });
 
+  test("a different TOTP key (moodle:adminTotpSecret rotated, set or removed) replaces the cached client", () => {
+    const none = clientFor(base);
+    expect(clientFor({ ...base, totpKey: "" })).toBe(none);
+    const a = clientFor({ ...base, totpKey: "JBSWY3DPEHPK3PXP" });
+    expect(a).not.toBe(none);
+    expect(clientFor({ ...base, totpKey: "JBSWY3DPEHPK3PXP" })).toBe(a);
+    const b = clientFor({ ...base, totpKey: "GEZDGNBVGY3TQOJQ" });
+    expect(b).not.toBe(a);
+    expect(b.hasCredentials({ password: "one", totpKey: "GEZDGNBVGY3TQOJQ" })).toBe(true);
+    expect(b.hasCredentials({ password: "one", totpKey: "JBSWY3DPEHPK3PXP" })).toBe(false);
+    expect(b.hasCredentials({ password: "one" })).toBe(false);
+    expect(clientFor(base).hasCredentials({ password: "one" })).toBe(true);
+  });
+
   test("plain http is refused at construction unless allowed", () => {
     expect(() => clientFor({ ...base, url: "http://moodle.example.com" })).toThrow(/moodle:allowHttp/);
     expect(() => clientFor({ ...base, url: "http://127.0.0.1:8080", allowHttp: true })).not.toThrow();
