@@ -1,3 +1,7 @@
+// Not scored by the mutation run: its code runs while the component is built, which the suites do
+// once in beforeAll (stryker.config.js ignores such static code rather than rerun a suite per mutant).
+// tests/component/percipio-integration.test.ts asserts what it registers and outputs, and the engine
+// suites (tests/engine/lifecycle, dayTwo, renewal) run it through the real CLI.
 import * as pulumi from "@pulumi/pulumi";
 import type { PercipioCredentials, TokenSettings } from "../config/stack";
 import type { ConnectionArgs } from "../providers/connection";

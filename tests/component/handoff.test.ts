@@ -81,3 +81,32 @@ describe("nextStepsText", () => {
     );
   });
 });
+
+describe("nextStepsText: whether Moodle accepted the token", () => {
+  const issued = { adopted: false, issuedAt: "2026-11-28T23:59:00.000Z", generation: 0 };
+
+  it("a token Moodle accepted (or state of an earlier version) adds nothing", () => {
+    const plain = nextStepsText({ ...issued, percipioConfigured: true });
+    expect(nextStepsText({ ...issued, percipioConfigured: true, acceptedByMoodle: "yes" })).toBe(plain);
+    expect(plain).toBe(
+      "Done: web services, the Percipio service, the token and mod_percipio's OAuth settings are in place. " +
+        "Token issued on 2026-11-28: Skillsoft needs the handoff with it (pulumi stack output handoff --show-secrets).",
+    );
+  });
+
+  it("a token not proven says why it was not checked, right after the token sentence, in both phases", () => {
+    const why = "the token expires within a day (its successor is checked)";
+    const done = nextStepsText({ ...issued, percipioConfigured: true, acceptedByMoodle: `not proven: ${why}` });
+    expect(done).toBe(
+      "Done: web services, the Percipio service, the token and mod_percipio's OAuth settings are in place. " +
+        `Token issued on 2026-11-28: Skillsoft needs the handoff with it (pulumi stack output handoff --show-secrets). Not checked from here: ${why}.`,
+    );
+    const phase1 = nextStepsText({ ...issued, percipioConfigured: false, acceptedByMoodle: `not proven: ${why}` });
+    expect(phase1).toContain(`(pulumi stack output handoff --show-secrets). Not checked from here: ${why}. When Skillsoft returns the credentials`);
+  });
+
+  it("only a value that starts with 'not proven' counts, not a refusal that merely quotes it", () => {
+    const text = nextStepsText({ ...issued, percipioConfigured: true, acceptedByMoodle: "refused: core_webservice_get_site_info said not proven" });
+    expect(text).not.toContain("Not checked from here");
+  });
+});

@@ -20,21 +20,19 @@ interface Registered {
 const registered: Registered[] = [];
 const TOKEN = "d0404eddcca13cc6e8cca357c682616b";
 
-pulumi.runtime.setMocks(
-  {
-    newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-      const state: Record<string, unknown> = { ...args.inputs };
-      // What the token provider returns after creating the token in Moodle.
-      if (args.type.endsWith("WebServiceToken")) Object.assign(state, { token: TOKEN, tokenId: 7, moodleName: `${args.inputs.name}-3f9a1c` });
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => args.inputs,
+const mocks: pulumi.runtime.Mocks = {
+  newResource(args) {
+    registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+    const state: Record<string, unknown> = { ...args.inputs };
+    // What the token provider returns after creating the token in Moodle.
+    if (args.type.endsWith("WebServiceToken")) Object.assign(state, { token: TOKEN, tokenId: 7, moodleName: `${args.inputs.name}-3f9a1c` });
+    return { id: `${args.name}-id`, state };
   },
-  "moodle-percipio-iac",
-  "test",
-  false,
-);
+  call: (args) => args.inputs,
+};
+/** Which pass the engine runs: the preview (dry run) or the update. */
+const runAs = (preview: boolean) => pulumi.runtime.setMocks(mocks, "moodle-percipio-iac", "test", preview);
+runAs(false);
 
 // Imported after the mocks so every resource registers against them.
 const { PercipioIntegration } = require("../../components/PercipioIntegration") as typeof import("../../components/PercipioIntegration");
@@ -184,5 +182,101 @@ describe("phase 2 (credentials from Skillsoft)", () => {
     expect(steps).toMatch(/^Done: web services, the Percipio service, the token and mod_percipio's OAuth settings are in place\. /);
     expect(steps).toContain("Skillsoft needs the handoff with it (pulumi stack output handoff --show-secrets)");
     expect(steps).not.toContain("moodle:percipioClientId");
+  });
+});
+
+// Built in beforeAll like the suites above: the mutation run leaves code that runs only in beforeAll
+// hooks out (stryker.config.js, ignoreStatic), so these cases hold the component's behaviour without
+// making every constructor mutant rerun the suite.
+describe("a stack that runs Moodle itself (moodleInstance)", () => {
+  /** The Moodle server a Docker-mode stack creates: its id is known once created, unknown in the preview that creates it. */
+  class Server extends pulumi.CustomResource {
+    declare readonly containerId: pulumi.Output<string>;
+    constructor(name: string) {
+      super("docker:index/container:Container", name, { containerId: undefined });
+    }
+  }
+  const newMoodle = /^Moodle is created \(or replaced\) by this update: its checks .* run during the update/;
+  /**
+   * The component, once registered and past the message it may give when the instance's knownness
+   * resolves. (A preview leaves the token's outputs unknown, so the handoff never resolves there.)
+   */
+  async function build(name: string, moodleInstance: pulumi.Input<string> | undefined) {
+    const c = new PercipioIntegration(name, { connection, serviceShortname: "Percipio-API", token, moodleInstance });
+    if (pulumi.runtime.isDryRun()) await valueOf(c.urn);
+    else await settle(c);
+    if (pulumi.Output.isInstance(moodleInstance)) await (moodleInstance as unknown as { isKnown: Promise<boolean> }).isKnown;
+    await new Promise((resolve) => setImmediate(resolve));
+    return c;
+  }
+  /** What the component said while `fn` ran. */
+  async function saidDuring(fn: () => Promise<void>): Promise<string[]> {
+    const said: string[] = [];
+    const spy = jest.spyOn(pulumi.log, "info").mockImplementation(async (message: string) => void said.push(message));
+    try {
+      await fn();
+    } finally {
+      spy.mockRestore();
+      runAs(false);
+    }
+    return said;
+  }
+  const preflights: Record<string, unknown> = {};
+  let inNewServerPreview: string[];
+  let elsewhere: string[];
+  beforeAll(async () => {
+    for (const [name, instance] of [["instance", "c0ffee0123456789"], ["no-instance", undefined]] as const) {
+      registered.length = 0;
+      await build(name, instance);
+      preflights[name] = child("WebServices")[0].inputs.preflight;
+    }
+    inNewServerPreview = await saidDuring(async () => {
+      runAs(true);
+      await build("new-server", new Server("moodle-new").containerId);
+    });
+    elsewhere = await saidDuring(async () => {
+      runAs(true);
+      await build("running-server", "c0ffee0123456789");
+      await build("external-moodle", undefined);
+      runAs(false);
+      // The update pass, even with an id it cannot know yet (the server is created in the same pass).
+      await build("update-pass", new Server("moodle-update").containerId);
+    });
+  });
+
+  it("the preflight is told which server answers, so a replaced server runs the checks again", () => {
+    expect(preflights.instance).toEqual({ serviceShortname: "Percipio-API", tokenUser: "svc@example.com", percipioSettings: false, moodleInstance: "c0ffee0123456789" });
+    expect(preflights["no-instance"]).not.toHaveProperty("moodleInstance");
+  });
+
+  it("a preview that creates the server says once why its Moodle checks wait for the update", () => {
+    expect(inNewServerPreview).toHaveLength(1);
+    expect(inNewServerPreview[0]).toMatch(newMoodle);
+  });
+
+  it("says nothing when the server already runs, nor in the update pass, nor without a server of its own", () => {
+    expect(elsewhere).toEqual([]);
+  });
+});
+
+describe("token validity", () => {
+  let rolling: Record<string, unknown>;
+  let fixed: Record<string, unknown>;
+  beforeAll(async () => {
+    registered.length = 0;
+    await settle(new PercipioIntegration("rolling", { connection, serviceShortname: "Percipio-API", token: { ...token, validDays: 90, renewBeforeDays: 14 } }));
+    rolling = child("WebServiceToken")[0].inputs;
+    registered.length = 0;
+    await settle(new PercipioIntegration("fixed", { connection, serviceShortname: "Percipio-API", token: { ...token, validUntil: "2027-06-30" } }));
+    fixed = child("WebServiceToken")[0].inputs;
+  });
+
+  it("a rolling validity passes its days and renewal margin to the token", () => {
+    expect(rolling).toMatchObject({ validDays: 90, renewBeforeDays: 14 });
+  });
+
+  it("a fixed or no expiry passes neither, so state written before them plans no change", () => {
+    expect(fixed).not.toHaveProperty("validDays");
+    expect(fixed).not.toHaveProperty("renewBeforeDays");
   });
 });
