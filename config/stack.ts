@@ -144,7 +144,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     }
     const localTest = url.protocol === "http:" && allowHttp && LOCAL_HOST.test(url.hostname);
     if (url.protocol !== "https:" && !localTest) fail(k, `must use https, got '${value}'. Example: ${example}`);
-    else if ((url.pathname !== "/" && url.pathname !== "") || url.search || url.hash || value.endsWith("/")) {
+    else if (url.pathname !== "/" || url.search || url.hash || value.endsWith("/")) {
       fail(k, `must be a bare origin without path, query or trailing slash (the plugin appends its own paths), got '${value}'. Example: ${example}`);
     }
     return url.origin;
@@ -180,7 +180,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     }
   }
 
-  const adminUser = str("adminUser", "admin") || "admin";
+  const adminUser = str("adminUser") || "admin";
   const adminPassword = secret("adminPassword", true);
   const adminTotpSecret = secret("adminTotpSecret", false);
   if (adminTotpSecret) {
@@ -204,8 +204,8 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
   const requestTimeoutSeconds = int("requestTimeoutSeconds", 30, 1, 600);
 
   // --- service and token ---
-  const serviceShortname = str("serviceShortname", "Percipio-API") || "Percipio-API";
-  const tokenName = str("tokenName", "percipio") || "percipio";
+  const serviceShortname = str("serviceShortname") || "Percipio-API";
+  const tokenName = str("tokenName") || "percipio";
   if (tokenName.length > 50) fail("tokenName", `must be at most 50 characters (a 7-character generation suffix is added), got ${tokenName.length}. Example: percipio-prod`);
   const ipRestriction = str("tokenIpRestriction")
     .split(",")
@@ -259,7 +259,7 @@ export function loadStackSettings(read: ConfigReader, now: Date = new Date()): S
     if (!organizationId) fail("percipioOrganizationId", "is not set, but other Percipio credentials are. Example: b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd");
     else if (!UUID.test(organizationId)) fail("percipioOrganizationId", `'${organizationId}' is not a UUID. Example: b001e4aa-7ac9-4d15-8ddc-b0c58f6982dd`);
 
-    const region = str("percipioRegion", "us") || "us";
+    const region = str("percipioRegion") || "us";
     const preset = region === "us" || region === "eu" ? PERCIPIO_REGIONS[region] : undefined;
     if (!preset && region !== "custom") fail("percipioRegion", `must be 'us', 'eu' or 'custom', got '${region}'. Example: pulumi config set moodle:percipioRegion eu`);
     const oauthRaw = str("percipioOauthUrl") || preset?.oauthUrl || "";

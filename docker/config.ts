@@ -198,7 +198,7 @@ export function makeDockerSettingsSchema(options: { baseDir?: string; defaultNam
             if (access) {
                 ctx.addIssue({ code: "custom", path: [access.key], message: access.message });
             }
-            if (s.dbVolumeName && s.dataVolumeName && s.dbVolumeName === s.dataVolumeName) {
+            if (s.dataVolumeName && s.dataVolumeName === s.dbVolumeName) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["dataVolumeName"],

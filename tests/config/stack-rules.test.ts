@@ -4,7 +4,7 @@
 import { ConfigReader, loadStackSettings, StackConfigError, StackSettings } from "../../config/stack";
 
 const NOW = new Date("2026-11-27T12:00:00Z");
-const SECRET_KEYS = new Set(["adminPassword", "percipioClientSecret", "dockerDatabasePassword"]);
+const SECRET_KEYS = new Set(["adminPassword", "adminTotpSecret", "percipioClientSecret", "dockerDatabasePassword"]);
 
 function reader(values: Record<string, string>, plaintext: string[] = []): ConfigReader {
   return (key) => ({ value: values[key], secret: SECRET_KEYS.has(key) && !plaintext.includes(key) });
@@ -332,5 +332,55 @@ describe("the error", () => {
     expect(one.name).toBe("StackConfigError");
     const two = new StackConfigError(["a", "b"]);
     expect(two.message).toBe("The stack configuration has 2 problems:\n  - a\n  - b");
+  });
+});
+
+describe("the Moodle connection in full", () => {
+  it("phase 1 gives every connection setting, with no TOTP key and no CA certificate when none is set", () => {
+    expect(load(phase1).moodle).toEqual({
+      url: "https://moodle.example.com",
+      adminUser: "admin",
+      adminPassword: "Admin-Pass-1!",
+      adminTotpSecret: "",
+      allowHttp: false,
+      caCertPem: "",
+      requestTimeoutSeconds: 30,
+    });
+  });
+
+  it("the admin's TOTP key is kept as Moodle showed it (spaces and lower case are fine)", () => {
+    expect(load({ ...phase1, adminTotpSecret: "jbsw y3dp EHPK 3PXP" }).moodle.adminTotpSecret).toBe("jbsw y3dp EHPK 3PXP");
+  });
+
+  it("a TOTP key that is not Base32 is refused without echoing it, saying where to find the right one", () => {
+    expect(problemsOf({ ...phase1, adminTotpSecret: "not-a-key-0189" })).toEqual([
+      "moodle:adminTotpSecret: the TOTP key is not Base32 (letters A-Z and digits 2-7, as Moodle shows it). Copy the key Moodle showed when the admin's authenticator app was set up (e.g. 'JBSW Y3DP EHPK 3PXP'; spaces are fine): pulumi config set --secret moodle:adminTotpSecret '<key>'",
+    ]);
+  });
+
+  it("a plaintext TOTP key is refused like any other secret", () => {
+    expect(problemsOf({ ...phase1, adminTotpSecret: "JBSWY3DPEHPK3PXP" }, ["adminTotpSecret"])).toEqual([
+      "moodle:adminTotpSecret: is stored in plaintext. Set it again with: pulumi config set --secret moodle:adminTotpSecret <value>",
+    ]);
+  });
+});
+
+describe("dates and URLs at their edges", () => {
+  it("a token valid until today is already past, and the message says which day today is", () => {
+    expect(problemsOf({ ...phase1, tokenValidUntil: "2026-11-27" })).toEqual([
+      "moodle:tokenValidUntil: 2026-11-27 is in the past (today is 2026-11-27): a token valid until then would already have expired. Example: 2027-12-31, or unset it for no expiry",
+    ]);
+  });
+
+  it("allowHttp lets a local Percipio double use plain http, not any other scheme", () => {
+    expect(problemsOf({ ...phase2, allowHttp: "true", percipioOauthUrl: "ws://localhost:9000" })).toEqual([
+      "moodle:percipioOauthUrl: must use https, got 'ws://localhost:9000'. Example: https://oauth2-provider.percipio.com",
+    ]);
+  });
+
+  it("a local Percipio double with a path is refused like a real one", () => {
+    expect(problemsOf({ ...phase2, allowHttp: "true", percipioApiUrl: "http://localhost:9001/api" })).toEqual([
+      "moodle:percipioApiUrl: must be a bare origin without path, query or trailing slash (the plugin appends its own paths), got 'http://localhost:9001/api'. Example: https://api.percipio.com",
+    ]);
   });
 });
