@@ -1,6 +1,6 @@
 // Files this client keeps between runs on one machine (the TOTP code ledger, sessions carried between
 // the passes of one `pulumi up`, the preflight receipt): in a folder only the running user can enter,
-// named by salted scrypt hashes of what they belong to, so nothing readable (site, user, password)
+// named by salted scrypt hashes (or HMACs under a salted scrypt key) of what they belong to, so nothing readable (site, user, password)
 // appears in a name. Anything odd about the folder means these files are simply not used.
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -35,7 +35,7 @@ export function privateDir(dir: string): string | undefined {
 }
 
 const SALT_BYTES = 32;
-/** scrypt cost: 8 MB and tens of milliseconds, once per name; the folder is private anyway. */
+/** scrypt cost: 8 MB and tens of milliseconds a call; the folder is private anyway. */
 const SCRYPT = { N: 2 ** 13, r: 8, p: 1, maxmem: 32 * 1024 * 1024 };
 
 /** The folder's random salt, made once (atomically) and kept. */
@@ -60,6 +60,28 @@ export function folderSalt(dir: string): Buffer {
 /** A salted scrypt hash of `material` (hex): a file name, or a key, that says nothing about what it hashes. */
 export function secretHash(dir: string, material: unknown, bytes = 32): string {
   return crypto.scryptSync(JSON.stringify(material), folderSalt(dir), bytes, SCRYPT).toString("hex");
+}
+
+const derivedKeys = new Map<string, Buffer>();
+
+/**
+ * Keys under secret material (credentials): one salted scrypt per process for the same material and
+ * salt, then an HMAC-SHA256 of it for each purpose (a file name, an encryption key), which costs
+ * microseconds. Nobody without the material and the salt can tell what a name stands for, as with
+ * secretHash; a run's many names no longer cost a scrypt each.
+ */
+export function secretKeys(dir: string, material: unknown): (purpose: unknown) => Buffer {
+  const salt = folderSalt(dir);
+  const text = JSON.stringify(material);
+  // Looked up by a hash, so the map holds no credentials in clear.
+  const memo = crypto.createHash("sha256").update(salt).update(text).digest("hex");
+  let master = derivedKeys.get(memo);
+  if (!master) {
+    master = crypto.scryptSync(text, salt, 32, SCRYPT);
+    derivedKeys.set(memo, master);
+  }
+  const key = master;
+  return (purpose) => crypto.createHmac("sha256", key).update(JSON.stringify(purpose)).digest();
 }
 
 /** Writes a file atomically, readable by its owner only. */

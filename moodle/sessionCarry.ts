@@ -4,8 +4,8 @@
 // site with a second factor a TOTP code, which Moodle accepts once per period).
 //
 // Private and short-lived, like the preflight receipt: the file lives in the private cache folder,
-// its name is a salted scrypt hash of the site, the admin, the password, the TOTP key and the run
-// (the `pulumi` process, or the drift run that shares one session among its stacks), and its content
+// its name is a keyed hash (under a salted scrypt key of the credentials) of the site, the admin, the
+// password, the TOTP key and the run (the `pulumi` process, or the drift run that shares one session among its stacks), and its content
 // is encrypted with a key derived from the same credentials, so it is useless to anyone who could not
 // log in anyway. It stands for CARRY_IDLE_MS after its last use and CARRY_MAX_MS in all. A carried
 // session Moodle no longer knows costs nothing extra: the first page then redirects to the login,
@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { MoodleConnection, MoodleVersion } from "./types";
 import { normalizedKey } from "./totp";
-import { cacheRoot, privateDir, readOwn, seal, secretHash, unseal, withFileLock, writePrivate } from "./privateFolder";
+import { cacheRoot, privateDir, readOwn, seal, secretKeys, unseal, withFileLock, writePrivate } from "./privateFolder";
 
 /** Unused for this long, a carried session is not taken (the gap between the passes of one `pulumi up` is seconds). */
 export const CARRY_IDLE_MS = 120_000;
@@ -82,12 +82,12 @@ export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: C
   if (!dir) return { take: () => undefined, keep: () => undefined, inTurn: (login) => login() };
   const credentials = [identity.url.replace(/\/+$/, ""), identity.username.toLowerCase(), identity.password, normalizedKey(identity.totpKey ?? "")];
   let names: { file: string; key: Buffer } | undefined;
-  // scrypt costs tens of milliseconds: once per process, and only when a session is taken or kept.
-  const named = () =>
-    (names ??= {
-      file: path.join(dir, `${secretHash(dir, ["session", scope, ...credentials])}.session`),
-      key: Buffer.from(secretHash(dir, ["session-key", ...credentials]), "hex"),
-    });
+  // scrypt costs tens of milliseconds: once per process (secretKeys), and only when a session is taken or kept.
+  const named = () => {
+    if (names) return names;
+    const keys = secretKeys(dir, ["session", ...credentials]);
+    return (names = { file: path.join(dir, `${keys(["name", scope]).toString("hex")}.session`), key: keys("key") });
+  };
   return {
     take() {
       try {

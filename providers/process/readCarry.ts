@@ -8,14 +8,14 @@
 // right before the write (for the sesskey and the current value), so no edit is overwritten with
 // stale values; the edit shows as drift in the next run, as any edit after a run does.
 //
-// As private and short-lived as the preflight receipt: a private folder, a name that is a salted
-// scrypt hash of the `pulumi` run, the resource and what state recorded of it, content encrypted
-// under a key derived from the admin's credentials (a read carries secret outputs), valid for
-// READ_CARRY_TTL_MS and taken once.
+// As private and short-lived as the preflight receipt: a private folder, a name that is a keyed hash
+// (under a salted scrypt key of the admin's credentials) of the `pulumi` run, the resource and what
+// state recorded of it, content encrypted under a key derived from the same credentials (a read
+// carries secret outputs), valid for READ_CARRY_TTL_MS and taken once.
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import { cacheRoot, privateDir, readOwn, seal, secretHash, unseal, writePrivate } from "../../moodle/privateFolder";
+import { cacheRoot, privateDir, readOwn, seal, secretKeys, unseal, writePrivate } from "../../moodle/privateFolder";
 import type { ConnectionProps } from "../connection";
 
 /** The gap between the passes of one `pulumi up` is seconds; a carried read older than this is not taken. */
@@ -32,11 +32,12 @@ function place(scope: string, kind: string, id: string, props: Record<string, un
   if (!dir) return undefined;
   const conn = props as Partial<ConnectionProps>;
   // Unlike the session carry's, not normalised: the name already pins these very props.
-  const credentials = [conn.moodleUrl, conn.adminUser, conn.adminPassword, conn.adminTotpSecret];
+  // One scrypt per process for these credentials, then an HMAC per resource (secretKeys).
+  const keys = secretKeys(dir, ["read", conn.moodleUrl, conn.adminUser, conn.adminPassword, conn.adminTotpSecret]);
   return {
     dir,
-    file: path.join(dir, `${secretHash(dir, ["read", scope, kind, id, props])}.read`),
-    key: Buffer.from(secretHash(dir, ["read-key", ...credentials]), "hex"),
+    file: path.join(dir, `${keys(["name", scope, kind, id, props]).toString("hex")}.read`),
+    key: keys("key"),
   };
 }
 

@@ -3,13 +3,19 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cacheRoot, folderSalt, privateDir, readOwn, seal, secretHash, unseal, withFileLock, writePrivate } from "../../moodle/privateFolder";
+import { cacheRoot, folderSalt, privateDir, readOwn, seal, secretHash, secretKeys, unseal, withFileLock, writePrivate } from "../../moodle/privateFolder";
 
 // Temporary names end in 4 random bytes; some tests fix them to plant a file there.
 let mockFixedTag: Buffer | undefined;
+// scrypt costs tens of milliseconds a call: how many a process spends is counted.
+let mockScryptCalls = 0;
 jest.mock("crypto", () => {
   const real = jest.requireActual("crypto");
-  return { ...real, randomBytes: (n: number, ...rest: unknown[]) => (n === 4 && mockFixedTag ? mockFixedTag : real.randomBytes(n, ...rest)) };
+  return {
+    ...real,
+    randomBytes: (n: number, ...rest: unknown[]) => (n === 4 && mockFixedTag ? mockFixedTag : real.randomBytes(n, ...rest)),
+    scryptSync: (...args: unknown[]) => (mockScryptCalls++, real.scryptSync(...args)),
+  };
 });
 // The module's own fs (the namespace imported above only reads through to it), to play file systems
 // that ignore modes or refuse them.
@@ -110,6 +116,30 @@ describe("names and sealed content", () => {
     } finally {
       fs.rmSync(other, { recursive: true, force: true });
     }
+  });
+  it("secret keys: one scrypt per process for the same material and salt, then a distinct key per purpose", () => {
+    const before = mockScryptCalls;
+    const keys = secretKeys(dir, ["site", "admin", "S3cret"]);
+    const name = keys(["file", "run-1"]);
+    expect(name).toHaveLength(32);
+    expect(keys(["file", "run-1"])).toEqual(name);
+    expect(keys(["file", "run-2"])).not.toEqual(name);
+    expect(keys("key")).not.toEqual(name);
+    // The same material later in the process derives nothing again.
+    expect(secretKeys(dir, ["site", "admin", "S3cret"])(["file", "run-1"])).toEqual(name);
+    expect(mockScryptCalls - before).toBe(1);
+    // Other material, or another folder's salt, gives other keys for the same purpose.
+    expect(secretKeys(dir, ["site", "admin", "other"])(["file", "run-1"])).not.toEqual(name);
+    expect(mockScryptCalls - before).toBe(2);
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-private2-"));
+    try {
+      expect(secretKeys(other, ["site", "admin", "S3cret"])(["file", "run-1"])).not.toEqual(name);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+    // A salt made again (the old one was damaged) is another salt: the keys change with it.
+    fs.writeFileSync(path.join(dir, "salt"), "short");
+    expect(secretKeys(dir, ["site", "admin", "S3cret"])(["file", "run-1"])).not.toEqual(name);
   });
   it("the salt is made once and kept; a damaged salt is made again", () => {
     const salt = folderSalt(dir);

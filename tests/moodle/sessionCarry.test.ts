@@ -10,6 +10,13 @@ import { MoodleSession, PAGE_MEMO_MS } from "../../moodle/session";
 import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import { page } from "./fixtures";
 
+// scrypt costs tens of milliseconds a call: how many a process spends is counted.
+let mockScryptCalls = 0;
+jest.mock("crypto", () => {
+  const real = jest.requireActual("crypto");
+  return { ...real, scryptSync: (...args: unknown[]) => (mockScryptCalls++, real.scryptSync(...args)) };
+});
+
 const ID = { url: "https://moodle.example.com", username: "admin", password: "S3cret-Pass!", totpKey: "JBSWY3DPEHPK3PXP" };
 const SESSION: CarriedSession = { cookies: { version: "tough-cookie@6", cookies: [] }, userId: 2, sesskey: "AbCdEf1234" };
 
@@ -26,6 +33,14 @@ describe("fileSessionCarry", () => {
   it("hands the kept session to the run's next process", () => {
     carry().keep(SESSION);
     expect(carry().take()).toEqual(SESSION);
+  });
+
+  it("costs one key derivation per process for its name and its key together", () => {
+    const before = mockScryptCalls;
+    const mine = carry();
+    mine.keep(SESSION);
+    expect(mine.take()).toEqual(SESSION);
+    expect(mockScryptCalls - before).toBe(1);
   });
 
   it.each([

@@ -6,6 +6,13 @@ import * as os from "os";
 import * as path from "path";
 import { carriedRead, READ_CARRY_TTL_MS } from "../../providers/process/readCarry";
 
+// scrypt costs tens of milliseconds a call, and blocks the pass while it runs: the calls are counted.
+let mockScryptCalls = 0;
+jest.mock("crypto", () => {
+  const real = jest.requireActual("crypto");
+  return { ...real, scryptSync: (...args: unknown[]) => (mockScryptCalls++, real.scryptSync(...args)) };
+});
+
 const PROPS = { moodleUrl: "https://moodle.example.com", adminUser: "admin", adminPassword: "S3cret-Pass!", enabled: true, token: "0123456789abcdef0123456789abcdef" };
 const RESULT = { id: "enablewebservices", props: { ...PROPS, enabled: false } };
 
@@ -45,6 +52,20 @@ describe("carriedRead", () => {
     const third = reader();
     await carriedRead("run-1", "WebServices", "enablewebservices", PROPS, third.read, opts());
     expect(third.calls).toHaveLength(1);
+  });
+
+  it("a pass's reads of every resource cost one key derivation, in the pass that writes and in the pass that takes", async () => {
+    const kinds = ["WebServices", "WebServiceProtocol", "ExternalServiceAccess", "WebServiceToken", "PercipioSettings"];
+    // The files' own times, which the sweep goes by, are real.
+    now = Date.now();
+    let before = mockScryptCalls;
+    for (const kind of kinds) await asOtherProcess(() => carriedRead("run-1", kind, "1", PROPS, reader().read, opts()));
+    expect(mockScryptCalls - before).toBe(1);
+    before = mockScryptCalls;
+    const taking = reader();
+    for (const kind of kinds) await expect(carriedRead("run-1", kind, "1", PROPS, taking.read, opts())).resolves.toEqual(RESULT);
+    expect(taking.calls).toHaveLength(0);
+    expect(mockScryptCalls - before).toBe(0);
   });
 
   it("a second read in the same process asks Moodle again (a deliberate re-read)", async () => {
