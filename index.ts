@@ -1,4 +1,6 @@
 // Wires stack config to the components; all behaviour lives in config/, components/ and providers/.
+// First: the program's other modules load from the transpile cache instead of through ts-node.
+import "./providers/process/programLoader";
 import * as pulumi from "@pulumi/pulumi";
 import { PercipioIntegration } from "./components/PercipioIntegration";
 import { programFingerprint as programFingerprintOf } from "./config/programFingerprint";

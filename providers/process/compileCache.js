@@ -18,7 +18,13 @@ function cacheDir() {
   return path.join(base, "transpiled");
 }
 
-function register(projectRoot) {
+/**
+ * Serves `.ts` files from the cache. `sourceMaps` keeps an inline source map in the JavaScript (the
+ * program's stack traces and resource positions name TypeScript lines); `onLoad(filename, js)` sees
+ * each file's JavaScript as it loads.
+ */
+function register(projectRoot, options = {}) {
+  const sourceMaps = Boolean(options.sourceMaps);
   const tsconfigPath = path.join(projectRoot, "tsconfig.json");
   const tsconfigText = fs.readFileSync(tsconfigPath, "utf8");
   const typescriptDir = path.dirname(require.resolve("typescript/package.json", { paths: [projectRoot] }));
@@ -33,14 +39,14 @@ function register(projectRoot) {
       if (error) throw new Error(`${tsconfigPath}: ${ts.flattenDiagnosticMessageText(error.messageText, "\n")}`);
       compilerOptions = ts.convertCompilerOptionsFromJson(config.compilerOptions || {}, projectRoot).options;
       // Node loads CommonJS here whatever the editor settings say; no map files next to nothing.
-      Object.assign(compilerOptions, { module: ts.ModuleKind.CommonJS, sourceMap: false, inlineSourceMap: false, declaration: false, noEmit: false });
+      Object.assign(compilerOptions, { module: ts.ModuleKind.CommonJS, sourceMap: false, inlineSourceMap: sourceMaps, inlineSources: false, declaration: false, noEmit: false });
     }
     return ts.transpileModule(source, { fileName: filename, compilerOptions, reportDiagnostics: false }).outputText;
   };
 
   require.extensions[".ts"] = function loadTypeScript(module, filename) {
     const source = fs.readFileSync(filename, "utf8");
-    const key = crypto.createHash("sha256").update([FORMAT, typescriptVersion, tsconfigText, filename, source].join("\0")).digest("hex");
+    const key = crypto.createHash("sha256").update([sourceMaps ? `${FORMAT}+maps` : FORMAT, typescriptVersion, tsconfigText, filename, source].join("\0")).digest("hex");
     const cached = path.join(dir, `${key}.js`);
     let js;
     try {
@@ -57,6 +63,7 @@ function register(projectRoot) {
         // A read-only home only costs the next process the same transpilation.
       }
     }
+    if (options.onLoad) options.onLoad(filename, js);
     module._compile(js, filename);
   };
 }

@@ -97,3 +97,51 @@ describe("the transpile cache", () => {
     expect(inFreshNode(read, cache)).toBe(42);
   });
 });
+
+describe("the program's modules (index.ts imports providers/process/programLoader.js first)", () => {
+  // As Pulumi runs the program: ts-node registered (transpile-only), then index.ts, whose first import
+  // hands every later TypeScript module to the transpile cache.
+  const program = (extra = "") => `
+    require(${JSON.stringify(require.resolve("ts-node", { paths: [projectRoot] }))}).register({ transpileOnly: true, project: ${JSON.stringify(path.join(projectRoot, "tsconfig.json"))} });
+    require(${JSON.stringify(path.join(projectRoot, "providers", "process", "programLoader.js"))});
+    ${extra}
+    const { PercipioIntegration } = require(${JSON.stringify(path.join(projectRoot, "components", "PercipioIntegration.ts"))});
+    console.log(JSON.stringify({ component: typeof PercipioIntegration }));`;
+
+  it("come from the transpile cache, not ts-node, and a second run only reads the JavaScript", () => {
+    const cache = path.join(scratch, "cache");
+    expect(inFreshNode(program(), cache)).toEqual({ component: "function" });
+    const transpiled = () => fs.readdirSync(path.join(cache, "transpiled")).filter((f) => f.endsWith(".js"));
+    const written = transpiled();
+    // The component, its resources, the shim and the connection, at least.
+    expect(written.length).toBeGreaterThan(5);
+    const stamp = Object.fromEntries(written.map((f) => [f, fs.statSync(path.join(cache, "transpiled", f)).mtimeMs]));
+    expect(inFreshNode(program(), cache)).toEqual({ component: "function" });
+    expect(transpiled().sort()).toEqual(written.sort());
+    for (const f of written) expect(fs.statSync(path.join(cache, "transpiled", f)).mtimeMs).toBe(stamp[f]);
+  });
+
+  it("keep their TypeScript lines in stack traces (the cached JavaScript carries its source map)", () => {
+    const root = path.join(scratch, "project");
+    fs.mkdirSync(root);
+    const file = path.join(root, "thrower.ts");
+    // Types and an interface the JavaScript drops, so its lines differ from the TypeScript's.
+    fs.writeFileSync(file, ["interface Shape {", "  a: number;", "}", "", "export function fail(s: Shape): never {", '  throw new Error("from line 6 " + s.a);', "}", ""].join("\n"));
+    const out = inFreshNode(
+      program(`
+        try { require(${JSON.stringify(file)}).fail({ a: 1 }); } catch (e) { console.log(JSON.stringify({ stack: e.stack })); process.exit(0); }`),
+      path.join(scratch, "cache"),
+    );
+    expect(out.stack).toContain(`${file}:6:`);
+  });
+
+  it("is left to ts-node where nothing compiles TypeScript (a compiled program): nothing registered", () => {
+    const out = inFreshNode(
+      `require(${JSON.stringify(path.join(projectRoot, "providers", "process", "programLoader.js"))});
+       console.log(JSON.stringify({ ts: typeof require.extensions[".ts"] }));`,
+      path.join(scratch, "cache"),
+    );
+    expect(out).toEqual({ ts: "undefined" });
+    expect(fs.existsSync(path.join(scratch, "cache"))).toBe(false);
+  });
+});
