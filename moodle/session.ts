@@ -213,7 +213,8 @@ export class MoodleSession {
     if (!this.carry) return;
     const now = Date.now();
     const pages: CarriedPage<Page>[] = [];
-    for (const [path, m] of this.memo) if (now - m.at < PAGE_MEMO_MS) pages.push({ path, at: m.at, page: m.page });
+    // The answer's body is the page's: carried once (pages are 100-300 KB, kept after every change).
+    for (const [path, m] of this.memo) if (now - m.at < PAGE_MEMO_MS) pages.push({ path, at: m.at, page: { ...m.page, response: { ...m.page.response, body: "" } } });
     this.carry.keep({ cookies: this.http.exportCookies(), userId: state.userId, sesskey: state.sesskey, landingVersion: state.landingVersion, pages });
   }
 
@@ -230,7 +231,9 @@ export class MoodleSession {
     if (cookies === this.takenCookies || !this.http.importCookies(carried.cookies)) return undefined;
     this.takenCookies = cookies;
     const now = Date.now();
-    for (const p of (carried.pages ?? []) as CarriedPage<Page>[]) if (now - p.at < PAGE_MEMO_MS) this.memo.set(p.path, { page: p.page, at: p.at });
+    for (const p of (carried.pages ?? []) as CarriedPage<Page>[]) {
+      if (now - p.at < PAGE_MEMO_MS) this.memo.set(p.path, { page: { ...p.page, response: { ...p.page.response, body: p.page.body } }, at: p.at });
+    }
     this.log(`using the session this run logged in with (user id ${carried.userId}): no login`);
     return { userId: carried.userId, sesskey: carried.sesskey, landingVersion: carried.landingVersion };
   }

@@ -297,6 +297,37 @@ describe("a session that takes over the run's session", () => {
       expect(last.sent).toEqual([`GET ${OPTIONAL}`]);
     });
 
+    it("hold each page's HTML once, and the next process gets the page whole", async () => {
+      const kept: string[] = [];
+      const file = carry({ ...ID, url: SITE });
+      const counting = { ...file, keep: (c: CarriedSession) => (kept.push(JSON.stringify(c)), file.keep(c)) };
+      const t = scripted([{ status: 200, body: LOGIN_FORM }, { status: 303, location: "/moodle/login/index.php?testsession=2" }, { status: 200, body: ADMIN_PAGE }]);
+      await new MoodleSession(t.http, { username: "admin", password: "pw" }, () => undefined, undefined, counting).request({ step: "read", path: OPTIONAL });
+      const html = JSON.stringify(ADMIN_PAGE).slice(1, -1);
+      expect(kept.at(-1)!.split(html)).toHaveLength(2);
+      const taken = await session(scripted([])).request({ step: "check", path: OPTIONAL, reuse: true });
+      expect(taken.body).toBe(ADMIN_PAGE);
+      expect(taken.response.body).toBe(ADMIN_PAGE);
+      expect(taken.response.url).toBe(`${SITE}${OPTIONAL}`);
+    });
+
+    it("a write hands the run its pages once, without the pages it can change", async () => {
+      await previewPass();
+      const keeps: CarriedSession[] = [];
+      const file = carry({ ...ID, url: SITE });
+      const counting = { ...file, keep: (c: CarriedSession) => (keeps.push(c), file.keep(c)) };
+      const t = scripted([{ status: 303, location: `/moodle${OPTIONAL}` }]);
+      const update = new MoodleSession(t.http, { username: "admin", password: "pw" }, () => undefined, undefined, counting);
+      await update.request({ step: "check", path: OPTIONAL, reuse: true });
+      expect(keeps).toHaveLength(0);
+      await update.request(write([OPTIONAL]));
+      expect(keeps).toHaveLength(1);
+      expect(keeps[0].pages).toEqual([]);
+      // A write that could change none of the remembered pages hands nothing on.
+      await update.request({ ...write([PROTOCOLS]) }).catch(() => undefined);
+      expect(keeps).toHaveLength(1);
+    });
+
     it("are forgotten when the session has to log in again", async () => {
       await previewPass();
       const t = scripted([
