@@ -15,6 +15,7 @@ import {
 } from "../../docker/config";
 import * as plugin from "../../docker/plugin";
 import { percipioZip, writeTemp } from "./helpers/zipWriter";
+import { dockerDefaults } from "../support/dockerDefaults";
 
 const zip = writeTemp("strength-mod_percipio.zip", percipioZip());
 const baseDir = path.dirname(zip);
@@ -41,27 +42,7 @@ afterAll(() => {
 
 describe("a stack's moodle:docker defaults", () => {
     it("fills in every default from just the plugin zip", () => {
-        expect(forStack({})).toEqual({
-            image: "erseco/alpine-moodle:v5.0.9",
-            databaseEngine: "postgres",
-            databaseImage: "postgres:16-alpine",
-            databaseName: "moodle",
-            databaseUser: "moodle",
-            hostPort: 8080,
-            siteUrl: "http://localhost:8080",
-            adminUser: "admin",
-            adminEmail: "admin@example.com",
-            siteName: "Moodle-Percipio",
-            namePrefix: "moodle-percipio",
-            networkName: "moodle-percipio-net",
-            dbVolumeName: "moodle-percipio-db",
-            dataVolumeName: "moodle-percipio-moodledata",
-            pluginZip: zip,
-            moodleRoot: "/var/www/html",
-            pluginDir: "/var/www/html/mod/percipio",
-            readinessTimeoutSeconds: 900,
-            retainVolumes: false,
-        });
+        expect(forStack({})).toEqual(dockerDefaults(zip));
     });
 
     it("the stack's admin user and stack-named objects come on top of the same defaults", () => {

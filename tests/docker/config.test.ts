@@ -7,6 +7,7 @@ import {
     parseDockerSettings,
 } from "../../docker/config";
 import { makeZip, PERCIPIO_VERSION_PHP, percipioZip, writeTemp } from "./helpers/zipWriter";
+import { dockerDefaults } from "../support/dockerDefaults";
 
 const goodZip = writeTemp("moodle-mod_percipio.zip", percipioZip());
 
@@ -23,27 +24,7 @@ function problemsOf(raw: unknown, options?: Parameters<typeof parseDockerSetting
 describe("parseDockerSettings: defaults", () => {
     it("fills in every default from just the plugin zip", () => {
         const s = parseDockerSettings({ pluginZip: goodZip });
-        expect(s).toEqual({
-            image: "erseco/alpine-moodle:v5.0.9",
-            databaseEngine: "postgres",
-            databaseImage: "postgres:16-alpine",
-            databaseName: "moodle",
-            databaseUser: "moodle",
-            hostPort: 8080,
-            siteUrl: "http://localhost:8080",
-            adminUser: "admin",
-            adminEmail: "admin@example.com",
-            siteName: "Moodle-Percipio",
-            namePrefix: "moodle-percipio",
-            networkName: "moodle-percipio-net",
-            dbVolumeName: "moodle-percipio-db",
-            dataVolumeName: "moodle-percipio-moodledata",
-            pluginZip: goodZip,
-            moodleRoot: "/var/www/html",
-            pluginDir: "/var/www/html/mod/percipio",
-            readinessTimeoutSeconds: 900,
-            retainVolumes: false,
-        });
+        expect(s).toEqual(dockerDefaults(goodZip));
     });
 
     it("derives the site URL from the host port and names from the prefix", () => {

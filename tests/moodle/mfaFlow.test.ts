@@ -1,13 +1,14 @@
 // A login through Moodle's MFA page with the TOTP factor, on pages recorded from the real 5.0.6+
 // (tests/fixtures/moodle-5.0-guarded): what is sent, when a code is retried (once, two steps on,
 // after "already used"), and what each refusal tells the user. HTTP is scripted.
-import { MoodleHttp, type HttpRequest, type HttpResponse } from "../../moodle/http";
+import type { HttpResponse } from "../../moodle/http";
 import { MoodleSession, forcedPageFor } from "../../moodle/session";
 import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import { MoodleForcedPageError, MoodleLoginError, MoodleMfaError } from "../../moodle/errors";
 import { RefusedKeyError, type CodeLedger } from "../../moodle/codeLedger";
 import { decodeBase32Key, totpCode } from "../../moodle/totp";
 import { guarded } from "./fixtures";
+import { scriptedHttp } from "../support/scriptedHttp";
 
 const SITE = "http://127.0.0.1:8450";
 const KEY = "JBSW Y3DP EHPK 3PXP";
@@ -37,15 +38,7 @@ function fakeLedger(opts: { refused?: string; now?: number } = {}) {
 }
 
 function scripted(answers: Answer[], opts: { key?: string; ledger?: CodeLedger } = {}) {
-  const http = new MoodleHttp({ url: SITE, allowHttp: true, retries: 0 });
-  const sent: HttpRequest[] = [];
-  http.request = async (req: HttpRequest) => {
-    sent.push(req);
-    const next = answers.shift();
-    if (!next) throw new Error(`unexpected request ${req.method} ${req.path}`);
-    const url = http.absolute(req.path);
-    return { headers: {}, body: "", url, ...next, location: next.location ? new URL(next.location, url).toString() : undefined };
-  };
+  const { http, sent } = scriptedHttp(SITE, answers);
   http.resetCookies = () => undefined;
   const logs: string[] = [];
   const fake = fakeLedger();

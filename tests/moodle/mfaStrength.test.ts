@@ -6,12 +6,13 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MoodleHttp, type HttpRequest } from "../../moodle/http";
+import { MoodleHttp } from "../../moodle/http";
 import { answerTotp, MFA_PATH } from "../../moodle/mfa";
 import { MoodleMfaError } from "../../moodle/errors";
 import { fileCodeLedger, RefusedKeyError, type CodeLedger } from "../../moodle/codeLedger";
 import { stepStart } from "../../moodle/totp";
 import { guarded } from "./fixtures";
+import { scriptedHttp } from "../support/scriptedHttp";
 
 const SITE = "http://127.0.0.1:8450";
 /** RFC 6238 Appendix B's SHA-1 seed, the ASCII "12345678901234567890", in Base32 as Moodle shows a key. */
@@ -25,15 +26,7 @@ const WRONG: Answer = { status: 200, body: guarded("g08-mfa-post-wrong-code.html
 const to = (location: string, status = 303): Answer => ({ status, location });
 
 function scripted(answers: Answer[]) {
-  const http = new MoodleHttp({ url: SITE, allowHttp: true, retries: 0 });
-  const sent: HttpRequest[] = [];
-  http.request = async (req: HttpRequest) => {
-    sent.push(req);
-    const next = answers.shift();
-    if (!next) throw new Error(`unexpected request ${req.method} ${req.path}`);
-    const url = http.absolute(req.path);
-    return { headers: {}, body: "", url, ...next, location: next.location ? new URL(next.location, url).toString() : undefined };
-  };
+  const { http, sent } = scriptedHttp(SITE, answers);
   const posts = () => sent.filter((r) => r.method === "POST").map((r) => r.form as Record<string, string>);
   return { http, sent, posts };
 }

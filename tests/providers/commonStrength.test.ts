@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as engineRunModule from "../../providers/process/engineRun";
 import { connectionFor, pick, sessionScope, withHints } from "../../providers/shared/common";
+import { asOtherProcess } from "../support/otherProcess";
 
 const recorded = {
   moodleUrl: "https://moodle.example.com",
@@ -87,16 +88,6 @@ describe("withHints: the read-back carried between the passes of one run", () =>
     const reads: string[] = [];
     const p = { read: async (id: string, recordedProps: Record<string, unknown>) => (reads.push(id), { id, props: { ...recordedProps, enabled } }) };
     return { wrapped: withHints(p as any, "WebServices"), reads };
-  }
-  /** The preview pass: another provider process of the same `pulumi up`. */
-  async function asOtherProcess<T>(fn: () => Promise<T>): Promise<T> {
-    const pid = Object.getOwnPropertyDescriptor(process, "pid")!;
-    Object.defineProperty(process, "pid", { value: process.pid + 100000, configurable: true });
-    try {
-      return await fn();
-    } finally {
-      Object.defineProperty(process, "pid", pid);
-    }
   }
 
   it("the update pass takes the preview's read of the same run instead of asking Moodle again", async () => {

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { carriedRead, READ_CARRY_TTL_MS } from "../../providers/process/readCarry";
+import { asOtherProcess } from "../support/otherProcess";
 
 // scrypt costs tens of milliseconds a call, and blocks the pass while it runs: the calls are counted.
 let mockScryptCalls = 0;
@@ -25,16 +26,6 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `fn` as if it were another process (the other pass): the carry records who read. */
-async function asOtherProcess<T>(fn: () => Promise<T>): Promise<T> {
-  const pid = Object.getOwnPropertyDescriptor(process, "pid")!;
-  Object.defineProperty(process, "pid", { value: process.pid + 100000, configurable: true });
-  try {
-    return await fn();
-  } finally {
-    Object.defineProperty(process, "pid", pid);
-  }
-}
 
 function reader(result = RESULT) {
   const calls: number[] = [];
