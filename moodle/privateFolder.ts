@@ -1,7 +1,8 @@
 // Files this client keeps between runs on one machine (the TOTP code ledger, sessions carried between
 // the passes of one `pulumi up`, the preflight receipt): in a folder only the running user can enter,
-// named by salted scrypt hashes (or HMACs under a salted scrypt key) of what they belong to, so nothing readable (site, user, password)
-// appears in a name. Anything odd about the folder means these files are simply not used.
+// named by salted scrypt hashes (or HMACs under a salted scrypt key) of what they belong to, so nothing
+// readable (site, user, password) appears in a name. Anything odd about the folder means these files
+// are simply not used.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
