@@ -76,13 +76,9 @@ export function secretKeys(dir: string, material: unknown): (purpose: unknown) =
   const text = JSON.stringify(material);
   // Looked up by a hash, so the map holds no credentials in clear.
   const memo = crypto.createHash("sha256").update(salt).update(text).digest("hex");
-  let master = derivedKeys.get(memo);
-  if (!master) {
-    master = crypto.scryptSync(text, salt, 32, SCRYPT);
-    derivedKeys.set(memo, master);
-  }
-  const key = master;
-  return (purpose) => crypto.createHmac("sha256", key).update(JSON.stringify(purpose)).digest();
+  if (!derivedKeys.has(memo)) derivedKeys.set(memo, crypto.scryptSync(text, salt, 32, SCRYPT));
+  const master = derivedKeys.get(memo)!;
+  return (purpose) => crypto.createHmac("sha256", master).update(JSON.stringify(purpose)).digest();
 }
 
 /** Writes a file atomically, readable by its owner only. */

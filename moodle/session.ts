@@ -126,6 +126,16 @@ function forcedPageError(step: string, path: string, target: string, forced: str
   return new MoodleForcedPageError(step, path, forced, `${lead}Moodle sends the admin to "${forced}" at ${stripQuery(target)}; finish that in a browser first`);
 }
 
+/** A page as the session carry keeps it: the answer's body is the page's, so it is carried once (pages are 100-300 KB, kept after every change). */
+function carriable(page: Page): Page {
+  return { ...page, response: { ...page.response, body: "" } };
+}
+
+/** A carried page whole again. */
+function uncarried(page: Page): Page {
+  return { ...page, response: { ...page.response, body: page.body } };
+}
+
 export class MoodleSession {
   private current?: SessionState;
   private pending?: Promise<SessionState>;
@@ -213,8 +223,7 @@ export class MoodleSession {
     if (!this.carry) return;
     const now = Date.now();
     const pages: CarriedPage<Page>[] = [];
-    // The answer's body is the page's: carried once (pages are 100-300 KB, kept after every change).
-    for (const [path, m] of this.memo) if (now - m.at < PAGE_MEMO_MS) pages.push({ path, at: m.at, page: { ...m.page, response: { ...m.page.response, body: "" } } });
+    for (const [path, m] of this.memo) if (now - m.at < PAGE_MEMO_MS) pages.push({ path, at: m.at, page: carriable(m.page) });
     this.carry.keep({ cookies: this.http.exportCookies(), userId: state.userId, sesskey: state.sesskey, landingVersion: state.landingVersion, pages });
   }
 
@@ -231,9 +240,7 @@ export class MoodleSession {
     if (cookies === this.takenCookies || !this.http.importCookies(carried.cookies)) return undefined;
     this.takenCookies = cookies;
     const now = Date.now();
-    for (const p of (carried.pages ?? []) as CarriedPage<Page>[]) {
-      if (now - p.at < PAGE_MEMO_MS) this.memo.set(p.path, { page: { ...p.page, response: { ...p.page.response, body: p.page.body } }, at: p.at });
-    }
+    for (const p of (carried.pages ?? []) as CarriedPage<Page>[]) if (now - p.at < PAGE_MEMO_MS) this.memo.set(p.path, { page: uncarried(p.page), at: p.at });
     this.log(`using the session this run logged in with (user id ${carried.userId}): no login`);
     return { userId: carried.userId, sesskey: carried.sesskey, landingVersion: carried.landingVersion };
   }

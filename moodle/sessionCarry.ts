@@ -5,11 +5,11 @@
 //
 // Private and short-lived, like the preflight receipt: the file lives in the private cache folder,
 // its name is a keyed hash (under a salted scrypt key of the credentials) of the site, the admin, the
-// password, the TOTP key and the run (the `pulumi` process, or the drift run that shares one session among its stacks), and its content
-// is encrypted with a key derived from the same credentials, so it is useless to anyone who could not
-// log in anyway. It stands for CARRY_IDLE_MS after its last use and CARRY_MAX_MS in all. A carried
-// session Moodle no longer knows costs nothing extra: the first page then redirects to the login,
-// and the session logs in as it would have.
+// password, the TOTP key and the run (the `pulumi` process, or the drift run that shares one session
+// among its stacks), and its content is encrypted with a key derived from the same credentials, so it
+// is useless to anyone who could not log in anyway. It stands for CARRY_IDLE_MS after its last use and
+// CARRY_MAX_MS in all. A carried session Moodle no longer knows costs nothing extra: the first page
+// then redirects to the login, and the session logs in as it would have.
 import * as fs from "fs";
 import * as path from "path";
 import type { MoodleConnection, MoodleVersion } from "./types";
