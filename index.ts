@@ -6,7 +6,7 @@ import { PercipioIntegration } from "./components/PercipioIntegration";
 import { programFingerprint as programFingerprintOf } from "./config/programFingerprint";
 import { pulumiConfigReader } from "./config/pulumiConfig";
 import { loadStackSettings, StackConfigError, StackSettings } from "./config/stack";
-import type { ConnectionArgs } from "./providers/connection";
+import type { ConnectionArgs, ConnectionProps } from "./providers/connection";
 
 function settingsOrExplain(): StackSettings {
   try {
@@ -78,6 +78,15 @@ function dockerMoodle(): { connection: ConnectionArgs; moodleInstance?: pulumi.I
 }
 
 const target = settings.mode === "docker" ? dockerMoodle() : { connection: existingMoodle(), moodleInstance: undefined, options: {} };
+
+// A new stack's preview reads its preflight pages from here while the engine starts the provider
+// process (providers/webServices/warmUp.ts). Not in Docker mode: that Moodle may not run yet.
+if (settings.mode !== "docker" && pulumi.runtime.isDryRun()) {
+  const connection = target.connection as ConnectionProps;
+  const needs = { serviceShortname: settings.serviceShortname, tokenUser: settings.token.user, percipioSettings: settings.percipio !== undefined };
+  const { warmUpPreflight } = require("./providers/webServices/warmUp") as typeof import("./providers/webServices/warmUp");
+  warmUpPreflight(connection, needs).catch(() => undefined);
+}
 
 const integration = new PercipioIntegration("percipio", {
   connection: target.connection,

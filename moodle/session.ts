@@ -3,9 +3,11 @@
 import type { MoodleConnection, MoodleVersion, SessionInfo } from "./types";
 import { Form, HttpResponse, MoodleHttp } from "./http";
 import {
+  MoodleAccountLockedError,
   MoodleError,
   MoodleForcedPageError,
   MoodleLoginError,
+  MoodleMfaError,
   MoodleSessionError,
   MoodleTransportError,
   stripQuery,
@@ -16,7 +18,7 @@ import { parseVersion } from "./parsers/version";
 import { LOGIN_PATH, submitPassword } from "./login";
 import { AUTOMATABLE_FACTORS, answerTotp, isMfaPage } from "./mfa";
 import type { CodeLedger } from "./codeLedger";
-import type { CarriedPage, SessionCarry } from "./sessionCarry";
+import type { CarriedPage, CarriedRefusal, SessionCarry } from "./sessionCarry";
 
 export interface SessionState extends SessionInfo {
   /**
@@ -124,6 +126,18 @@ function forcedPageError(step: string, path: string, target: string, forced: str
     );
   }
   return new MoodleForcedPageError(step, path, forced, `${lead}Moodle sends the admin to "${forced}" at ${stripQuery(target)}; finish that in a browser first`);
+}
+
+/** A refused login as the run's later processes get it (moodle/sessionCarry.ts). */
+function refusalOf(e: MoodleLoginError): CarriedRefusal {
+  const kind = e instanceof MoodleAccountLockedError ? "locked" : e instanceof MoodleMfaError ? "mfa" : "password";
+  return { kind, step: e.step, path: e.path, detail: e.detail };
+}
+
+/** The same error again, in a later process of the run. */
+function refusedLogin(r: CarriedRefusal): MoodleLoginError {
+  const Refused = r.kind === "locked" ? MoodleAccountLockedError : r.kind === "mfa" ? MoodleMfaError : MoodleLoginError;
+  return new Refused(r.step, r.path, r.detail);
 }
 
 /** A page as the session carry keeps it: the answer's body is the page's, so it is carried once (pages are 100-300 KB, kept after every change). */
@@ -393,12 +407,20 @@ export class MoodleSession {
   /** A session of this run if another process has one (no request), else a login whose session the run's next processes take over. */
   private async login(): Promise<SessionState> {
     if (!this.carry) return this.passwordLogin();
-    return this.carry.inTurn(async () => {
+    const carry = this.carry;
+    return carry.inTurn(async () => {
+      const refused = carry.refusal();
+      if (refused) throw (this.rejected = refusedLogin(refused));
       const carried = this.takeOverRunSession();
       if (carried) return carried;
-      const state = await this.passwordLogin();
-      this.keepForRun(state);
-      return state;
+      try {
+        const state = await this.passwordLogin();
+        this.keepForRun(state);
+        return state;
+      } catch (e) {
+        if (e instanceof MoodleLoginError) carry.refuse(refusalOf(e));
+        throw e;
+      }
     });
   }
 

@@ -40,11 +40,26 @@ export interface CarriedSession {
   pages?: CarriedPage[];
 }
 
+/** A login Moodle refused in this run (wrong password, locked account, second factor not passed). */
+export interface CarriedRefusal {
+  kind: "password" | "locked" | "mfa";
+  step: string;
+  path: string;
+  detail: string;
+}
+
 export interface SessionCarry {
   /** The session a process of the same run kept, if it still stands. */
   take(): CarriedSession | undefined;
   /** Keeps (or replaces) the run's session. Never throws: without it the next process logs in. */
   keep(session: CarriedSession): void;
+  /**
+   * The login Moodle refused earlier in this run: the run's later processes fail with it instead of
+   * trying the same credentials again, so a run costs one failed login (lockout policies count them).
+   */
+  refusal(): CarriedRefusal | undefined;
+  /** Records a refused login for the run's later processes. Never throws. */
+  refuse(refusal: CarriedRefusal): void;
   /** Runs a login while no other process of the run logs in with these credentials, so they share its session. */
   inTurn<T>(login: () => Promise<T>): Promise<T>;
 }
@@ -62,7 +77,7 @@ export type CarryIdentity = Pick<MoodleConnection, "url" | "username" | "passwor
 function sweep(dir: string, now: number): void {
   try {
     for (const name of fs.readdirSync(dir)) {
-      if (!name.endsWith(".session")) continue;
+      if (!name.endsWith(".session") && !name.endsWith(".session.refused")) continue;
       const file = path.join(dir, name);
       try {
         if (now - fs.lstatSync(file).mtimeMs > CARRY_IDLE_MS) fs.unlinkSync(file);
@@ -79,7 +94,7 @@ function sweep(dir: string, now: number): void {
 export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: CarryOptions = {}): SessionCarry {
   const now = opts.now ?? Date.now;
   const dir = privateDir(opts.dir ?? path.join(cacheRoot(), "sessions"));
-  if (!dir) return { take: () => undefined, keep: () => undefined, inTurn: (login) => login() };
+  if (!dir) return { take: () => undefined, keep: () => undefined, refusal: () => undefined, refuse: () => undefined, inTurn: (login) => login() };
   const credentials = [identity.url.replace(/\/+$/, ""), identity.username.toLowerCase(), identity.password, normalizedKey(identity.totpKey ?? "")];
   let names: { file: string; key: Buffer } | undefined;
   // scrypt costs tens of milliseconds: once per process (secretKeys), and only when a session is taken or kept.
@@ -117,6 +132,25 @@ export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: C
         fs.utimesSync(file, at, at);
       } catch {
         // not kept: the next process logs in
+      }
+    },
+    refusal() {
+      try {
+        const { file, key } = named();
+        const sealed = readOwn(`${file}.refused`);
+        if (!sealed) return undefined;
+        const { savedAt, refusal } = unseal(key, sealed) as { savedAt: number; refusal: CarriedRefusal };
+        return typeof savedAt === "number" && now() - savedAt <= CARRY_MAX_MS ? refusal : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    refuse(refusal) {
+      try {
+        const { file, key } = named();
+        writePrivate(`${file}.refused`, seal(key, { savedAt: now(), refusal }));
+      } catch {
+        // not kept: the next process tries the login itself
       }
     },
     // A login with a second factor can wait a TOTP period (30 s): a turn is stale only well after that.

@@ -10,17 +10,21 @@ function procStat(pid: number): { ppid: number; start: string } {
   return { ppid: Number(fields[1]), start: fields[19] };
 }
 
+/** What stands between `pulumi` and a node process of its run: the dynamic provider's launcher, the program's language host. */
+const BETWEEN = ["pulumi-resource-pulumi-nodejs", "pulumi-language-nodejs"];
+
 /**
  * The `pulumi` process that started this provider process (directly, or through the
- * `pulumi-resource-pulumi-nodejs` shell launcher), as pid and start time: the same for the preview
- * and the update pass of one `pulumi up`, different for any other run. Without /proc, the parent
- * pid (the launcher differs per pass there, so receipts simply never match).
+ * `pulumi-resource-pulumi-nodejs` shell launcher) or this program (through its language host), as
+ * pid and start time: the same for the preview and the update pass of one `pulumi up`, different for
+ * any other run. Without /proc, the parent pid (the launcher differs per pass there, so receipts
+ * simply never match).
  */
 export function engineRun(): string {
   try {
     let pid = process.ppid;
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    if (cmdline.includes("pulumi-resource-pulumi-nodejs")) pid = procStat(pid).ppid;
+    if (BETWEEN.some((name) => cmdline.includes(name))) pid = procStat(pid).ppid;
     return `${pid}@${procStat(pid).start}`;
   } catch {
     return `${process.ppid}`;

@@ -22,8 +22,10 @@ function reason(err: unknown): string {
 /** Every problem found, each naming the config key to fix; [] when the plan can go ahead. */
 export async function preflightProblems(moodle: MoodleAdmin, needs: PreflightNeeds): Promise<string[]> {
   try {
-    // Logs in and checks the supported version (every client read does) on a page read anyway.
-    await moodle.webServicesEnabled();
+    // Logs in and checks the supported version (every client read does) on a page read anyway. Pages
+    // this run read seconds ago will do (the program reads them while the engine starts this process:
+    // warmUp.ts), as for the check right before a write.
+    await moodle.webServicesEnabled(true);
   } catch (err) {
     return [reason(err)]; // without a session nothing else can be checked
   }
@@ -37,7 +39,7 @@ export async function preflightProblems(moodle: MoodleAdmin, needs: PreflightNee
     }
   };
   await attempt("moodle:serviceShortname", async () => {
-    if (!(await moodle.findService({ shortname: needs.serviceShortname }))) {
+    if (!(await moodle.findService({ shortname: needs.serviceShortname }, true))) {
       throw new Error(
         `Moodle has no external service with shortname '${needs.serviceShortname}'. Install the mod_percipio plugin ` +
           "(it declares the 'Percipio services' service, shortname Percipio-API) or correct moodle:serviceShortname",
@@ -45,7 +47,7 @@ export async function preflightProblems(moodle: MoodleAdmin, needs: PreflightNee
     }
   });
   await attempt("moodle:tokenUser", () => moodle.userIdFor(needs.tokenUser));
-  if (needs.percipioSettings) await attempt("mod_percipio settings page (is the plugin installed?)", () => moodle.pluginSettings());
+  if (needs.percipioSettings) await attempt("mod_percipio settings page (is the plugin installed?)", () => moodle.pluginSettings(true));
   return problems;
 }
 

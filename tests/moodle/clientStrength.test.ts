@@ -110,6 +110,8 @@ describe("a session taken over from another process of the run", () => {
     return {
       take: () => ({ cookies, userId: 2, sesskey: "abcdefghij", landingVersion: undefined, pages: [] }),
       keep: () => undefined,
+      refusal: () => undefined,
+      refuse: () => undefined,
       inTurn: (login) => login(),
     };
   }

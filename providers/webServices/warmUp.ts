@@ -1,0 +1,35 @@
+// The preview of a new stack, sooner: the program logs in and reads the preflight's pages
+// (preflight.ts) while the engine is still starting the dynamic-provider process, about a second of
+// Moodle's answers that otherwise follow that start. The session and the pages go to the run's
+// session carry (moodle/sessionCarry.ts: private, per run, pages for PAGE_MEMO_MS), where the
+// provider's check takes them instead of reading them again; the check still decides, on those pages.
+//
+// Only in a preview pass, only when no process of this run has logged in yet: a stack with resources
+// was just refreshed, which logged in, and its check has nothing to read. The reads hold the run's
+// login turn, so the provider waits for them and never reads the same page twice. Nothing here fails
+// the program: anything that goes wrong is met again, and reported, by the provider's own check.
+import { clientFor } from "../../moodle/client";
+import { fileSessionCarry, type SessionCarry } from "../../moodle/sessionCarry";
+import { connectionFor, sessionScope } from "../shared/common";
+import { trace } from "../process/trace";
+import type { ConnectionProps } from "../connection";
+import { preflightProblems, type PreflightNeeds } from "./preflight";
+
+/**
+ * How long the warm-up waits for one answer at most. It never retries: a site that does not answer
+ * at once is left to the provider's check, with its configured timeout and retries.
+ */
+export const WARM_UP_TIMEOUT_MS = 10_000;
+
+export async function warmUpPreflight(props: ConnectionProps, needs: PreflightNeeds): Promise<"read" | "skipped"> {
+  const configured = connectionFor(props);
+  const conn = { ...configured, timeoutMs: Math.min(configured.timeoutMs ?? WARM_UP_TIMEOUT_MS, WARM_UP_TIMEOUT_MS), retries: 0 };
+  const carry = fileSessionCarry(conn, sessionScope());
+  return carry.inTurn(async () => {
+    if (carry.take()) return "skipped";
+    // The turn is held for all the reads: the client's own login must not wait for it again.
+    const inThisTurn: SessionCarry = { ...carry, inTurn: (login) => login() };
+    await preflightProblems(clientFor(conn, { log: trace, sessionCarry: inThisTurn }), needs);
+    return "read";
+  });
+}
