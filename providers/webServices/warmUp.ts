@@ -10,6 +10,7 @@
 // the program: anything that goes wrong is met again, and reported, by the provider's own check.
 import { clientFor } from "../../moodle/client";
 import { fileSessionCarry, type SessionCarry } from "../../moodle/sessionCarry";
+import type { MoodleConnection } from "../../moodle/types";
 import { connectionFor, sessionScope } from "../shared/common";
 import { trace } from "../process/trace";
 import type { ConnectionProps } from "../connection";
@@ -21,9 +22,14 @@ import { preflightProblems, type PreflightNeeds } from "./preflight";
  */
 export const WARM_UP_TIMEOUT_MS = 10_000;
 
+/** The stack's connection, as the warm-up uses it: one attempt per request, each at most WARM_UP_TIMEOUT_MS. */
+export function warmUpConnection(props: ConnectionProps): MoodleConnection {
+  return { ...connectionFor(props), timeoutMs: Math.min(props.requestTimeoutSeconds * 1000, WARM_UP_TIMEOUT_MS), retries: 0 };
+}
+
+/** "read": the preflight's pages are in the run's session carry; "skipped": a process of the run had logged in already. */
 export async function warmUpPreflight(props: ConnectionProps, needs: PreflightNeeds): Promise<"read" | "skipped"> {
-  const configured = connectionFor(props);
-  const conn = { ...configured, timeoutMs: Math.min(configured.timeoutMs ?? WARM_UP_TIMEOUT_MS, WARM_UP_TIMEOUT_MS), retries: 0 };
+  const conn = warmUpConnection(props);
   const carry = fileSessionCarry(conn, sessionScope());
   return carry.inTurn(async () => {
     if (carry.take()) return "skipped";

@@ -155,7 +155,11 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
     // The settings page the preflight read seconds ago is the one the write is checked against.
     expect(passes.at(-1)).toEqual(["POST /admin/settings.php?section=modsettingpercipio"]);
     expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
-    expect(log).toHaveLength(13);
+    // The preflight takes the pages the refresh read seconds before (Advanced features, the service's
+    // form): within one `up`, no page is read twice while nothing wrote to it.
+    const reads = log.filter((r) => r.startsWith("GET /admin/"));
+    expect(reads).toEqual([...new Set(reads)]);
+    expect(log).toHaveLength(11);
     expect(receipts()).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { MoodleHttp, type HttpRequest } from "../../moodle/http";
 import { MoodleSession, PAGE_MEMO_MS } from "../../moodle/session";
 import { MANUAL_LOGIN_PATH } from "../../moodle/login";
 import { page } from "./fixtures";
+import { MoodleAccountLockedError, MoodleLoginError, MoodleMfaError, MoodleTransportError } from "../../moodle/errors";
 
 // scrypt costs tens of milliseconds a call: how many a process spends is counted.
 let mockScryptCalls = 0;
@@ -192,11 +193,41 @@ describe("fileSessionCarry", () => {
     expect(order).toEqual(["a starts", "a ends", "b starts", "b ends"]);
   });
 
+  it("hands a refused login to the run's later processes for CARRY_MAX_MS, to no other run or admin, unreadable", () => {
+    const REFUSED = { kind: "locked" as const, step: "log in", path: "/login/index.php", detail: 'Moodle said "Invalid login" for user "admin"' };
+    expect(carry().refusal()).toBeUndefined();
+    carry().refuse(REFUSED);
+    expect(carry().refusal()).toEqual(REFUSED);
+    expect(carry(ID, "run-2").refusal()).toBeUndefined();
+    expect(carry({ ...ID, password: "Other-Pass-1" }).refusal()).toBeUndefined();
+    expect(carry().take()).toBeUndefined();
+    for (const n of fs.readdirSync(dir)) {
+      expect(fs.readFileSync(path.join(dir, n)).toString("latin1")).not.toContain("Invalid login");
+      expect(fs.statSync(path.join(dir, n)).mode & 0o077).toBe(0);
+    }
+    now += CARRY_MAX_MS;
+    expect(carry().refusal()).toEqual(REFUSED);
+    now += 1;
+    expect(carry().refusal()).toBeUndefined();
+  });
+
+  it("sweeps refused logins with the sessions once nobody can take them", () => {
+    carry(ID, "run-old").refuse({ kind: "password", step: "log in", path: "/login/index.php", detail: "no" });
+    const [refused] = fs.readdirSync(dir);
+    expect(refused).toMatch(/\.session\.refused$/);
+    now += CARRY_IDLE_MS + 1;
+    fs.utimesSync(path.join(dir, refused), new Date(now - CARRY_IDLE_MS - 1), new Date(now - CARRY_IDLE_MS - 1));
+    carry(ID, "run-new").keep(SESSION);
+    expect(fs.readdirSync(dir)).not.toContain(refused);
+  });
+
   it("without a private folder keeps and hands over nothing, and logins still run", async () => {
     const file = path.join(dir, "not-a-folder");
     fs.writeFileSync(file, "");
     const none = fileSessionCarry(ID, "run-1", { dir: file });
     none.keep(SESSION);
+    none.refuse({ kind: "password", step: "log in", path: "/login/index.php", detail: "no" });
+    expect(none.refusal()).toBeUndefined();
     expect(none.take()).toBeUndefined();
     await expect(none.inTurn(async () => 42)).resolves.toBe(42);
   });
@@ -249,6 +280,65 @@ describe("a session that takes over the run's session", () => {
     expect(t.sent).toEqual(["GET /admin/settings.php?section=optionalsubsystems", `GET ${MANUAL_LOGIN_PATH}`, "POST /login/index.php", "GET /admin/settings.php?section=optionalsubsystems"]);
     expect(carry({ ...ID, url: SITE }).take()).toMatchObject({ userId: 2, sesskey: expect.any(String) });
   });
+  it("a login Moodle refused is not tried again by the run's later processes: they fail with the same error, sending nothing", async () => {
+    const REFUSED_PAGE = page("5.0", "a3-login-bad-follow.html");
+    const first = scripted([{ status: 200, body: LOGIN_FORM }, { status: 303, location: "/moodle/login/index.php?loginredirect=1" }, { status: 200, body: REFUSED_PAGE }]);
+    const a = new MoodleSession(first.http, { username: "admin", password: "pw" }, () => undefined, undefined, carry({ ...ID, url: SITE }));
+    const refused = await a.ensure().catch((e) => e);
+    expect(refused).toBeInstanceOf(MoodleLoginError);
+    expect(refused).not.toBeInstanceOf(MoodleAccountLockedError);
+
+    const second = scripted([]);
+    const b = new MoodleSession(second.http, { username: "admin", password: "pw" }, () => undefined, undefined, carry({ ...ID, url: SITE }));
+    const again = await b.request({ step: "read", path: "/admin/settings.php?section=optionalsubsystems" }).catch((e) => e);
+    expect(again).toBeInstanceOf(MoodleLoginError);
+    expect(again).not.toBeInstanceOf(MoodleAccountLockedError);
+    expect(again.message).toBe(refused.message);
+    expect(second.sent).toEqual([]);
+    // Kept for the session's lifetime, as its own refusal would be.
+    await expect(b.ensure()).rejects.toBe(again);
+  });
+
+  it.each([
+    ["a locked account", new MoodleAccountLockedError("log in", "/login/index.php", "the account is locked"), MoodleAccountLockedError],
+    ["a second factor not passed", new MoodleMfaError("log in", "/admin/tool/mfa/auth.php", "the code was refused"), MoodleMfaError],
+  ])("%s is handed on as what it is", async (_what, error, kind) => {
+    carry({ ...ID, url: SITE }).refuse({ kind: error instanceof MoodleAccountLockedError ? "locked" : "mfa", step: error.step, path: error.path, detail: error.detail });
+    const s = new MoodleSession(scripted([]).http, { username: "admin", password: "pw" }, () => undefined, undefined, carry({ ...ID, url: SITE }));
+    const err = await s.ensure().catch((e) => e);
+    expect(err).toBeInstanceOf(kind);
+    expect(err.message).toBe(error.message);
+  });
+
+  it("records each kind of refusal the run's later processes must not try again", async () => {
+    const refusals: unknown[] = [];
+    for (const [answers, kind] of [
+      [[{ status: 200, body: LOGIN_FORM }, { status: 303, location: "/moodle/login/index.php?loginredirect=1" }, { status: 200, body: page("5.0", "a3-login-bad-follow.html") }], "password"],
+      [[{ status: 200, body: LOGIN_FORM }, { status: 200, body: page("5.0", "a3-login-bad-follow.html") }], "locked"],
+    ] as const) {
+      const file = carry({ ...ID, url: SITE }, `run-${kind}`);
+      const recording = { ...file, refuse: (r: Parameters<typeof file.refuse>[0]) => (refusals.push(r), file.refuse(r)) };
+      await new MoodleSession(scripted([...answers]).http, { username: "admin", password: "pw" }, () => undefined, undefined, recording).ensure().catch(() => undefined);
+    }
+    expect(refusals).toEqual([
+      expect.objectContaining({ kind: "password", step: "log in", path: "/login/index.php", detail: expect.stringContaining("Invalid login") }),
+      expect.objectContaining({ kind: "locked", path: "/login/index.php" }),
+    ]);
+  });
+
+  it("a login that fails for another reason (Moodle not answering) is no refusal: the next process tries", async () => {
+    const refusals: unknown[] = [];
+    const file = carry({ ...ID, url: SITE });
+    const recording = { ...file, refuse: (r: Parameters<typeof file.refuse>[0]) => (refusals.push(r), file.refuse(r)) };
+    const t = scripted([]);
+    t.http.request = async () => {
+      throw new MoodleTransportError("log in", MANUAL_LOGIN_PATH, "connect ECONNREFUSED", { code: "ECONNREFUSED" });
+    };
+    await expect(new MoodleSession(t.http, { username: "admin", password: "pw" }, () => undefined, undefined, recording).ensure()).rejects.toBeInstanceOf(MoodleTransportError);
+    expect(refusals).toEqual([]);
+    expect(file.refusal()).toBeUndefined();
+  });
+
   describe("pages the run read", () => {
     const OPTIONAL = "/admin/settings.php?section=optionalsubsystems";
     const PROTOCOLS = "/admin/settings.php?section=webserviceprotocols";

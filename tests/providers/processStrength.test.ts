@@ -20,9 +20,12 @@ function startedBy<T>(ppid: number, fn: () => T): T {
 }
 
 describe("engineRun", () => {
-  it("names the pulumi process above the pulumi-resource-pulumi-nodejs launcher, as if pulumi had started the provider itself", async () => {
-    // This test process stands for `pulumi`; a shell whose command line names the launcher, for the launcher.
-    const launcher = spawn("sh", ["-c", "sleep 60; :", "pulumi-resource-pulumi-nodejs"], { stdio: "ignore" });
+  it.each([
+    ["the provider, above the pulumi-resource-pulumi-nodejs launcher", "pulumi-resource-pulumi-nodejs"],
+    ["the program, above its language host", "pulumi-language-nodejs"],
+  ])("names the pulumi process for %s, as if pulumi had started it itself", async (_who, between) => {
+    // This test process stands for `pulumi`; a shell whose command line names the launcher or host, for it.
+    const launcher = spawn("sh", ["-c", "sleep 60; :", between], { stdio: "ignore" });
     try {
       await new Promise((resolve, reject) => launcher.once("spawn", resolve).once("error", reject));
       const direct = startedBy(process.pid, engineRun);

@@ -1,0 +1,110 @@
+// The program's warm-up of a new stack's preview (providers/webServices/warmUp.ts): it logs in and
+// reads the preflight's pages into the run's session carry, and the provider's check that follows in
+// another process of the run (a new client here, as in a new process) asks Moodle nothing more. Against
+// the Moodle double, requests counted by it.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
+import { clearClientCache } from "../../moodle/client";
+import { fileSessionCarry } from "../../moodle/sessionCarry";
+import { connectionFor, moodleFor } from "../../providers/shared/common";
+import { preflightProblems } from "../../providers/webServices/preflight";
+import { WARM_UP_TIMEOUT_MS, warmUpConnection, warmUpPreflight } from "../../providers/webServices/warmUp";
+import type { ConnectionProps } from "../../providers/connection";
+
+let moodle: MoodleDouble;
+let cache: string;
+let run = 0;
+const saved = { cache: process.env.MOODLE_PERCIPIO_CACHE, scope: process.env.MOODLE_PERCIPIO_SESSION_SCOPE };
+const needs = { serviceShortname: "Percipio-API", tokenUser: "admin", percipioSettings: true };
+const props = (overrides: Partial<ConnectionProps> = {}): ConnectionProps => ({
+  moodleUrl: moodle.url,
+  adminUser: moodle.adminUser,
+  adminPassword: moodle.adminPassword,
+  allowHttp: true,
+  caCertPem: "",
+  requestTimeoutSeconds: 30,
+  ...overrides,
+});
+const sent = () => moodle.control.requests().map((r) => `${r.method} ${r.path.split("?")[0]}`);
+/** The provider process's check: a client of its own, in the same run. */
+const providerCheck = (p: ConnectionProps = props()) => {
+  clearClientCache();
+  return preflightProblems(moodleFor(p), needs);
+};
+
+beforeAll(async () => {
+  moodle = await startMoodleDouble({ control: true });
+  cache = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-warmup-"));
+  process.env.MOODLE_PERCIPIO_CACHE = cache;
+});
+beforeEach(() => {
+  // Each test is a run of its own.
+  process.env.MOODLE_PERCIPIO_SESSION_SCOPE = `warm-up-test-${++run}`;
+  clearClientCache();
+  moodle.control.clearRequests();
+});
+afterAll(async () => {
+  for (const [key, value] of [["MOODLE_PERCIPIO_CACHE", saved.cache], ["MOODLE_PERCIPIO_SESSION_SCOPE", saved.scope]] as const) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  fs.rmSync(cache, { recursive: true, force: true });
+  await moodle.stop();
+});
+
+describe("warmUpPreflight", () => {
+  it("logs in and reads the preflight's pages; the provider's check then finds nothing wrong without a request", async () => {
+    expect(await warmUpPreflight(props(), needs)).toBe("read");
+    const warmUp = sent();
+    expect(warmUp.filter((r) => r === "POST /login/index.php")).toHaveLength(1);
+    expect(warmUp).toEqual(expect.arrayContaining(["GET /admin/settings.php", "GET /admin/webservice/service.php"]));
+    moodle.control.clearRequests();
+    expect(await providerCheck()).toEqual([]);
+    expect(sent()).toEqual([]);
+  });
+
+  it("reads nothing when a process of the run has logged in already (a stack with resources was just refreshed)", async () => {
+    await providerCheck();
+    moodle.control.clearRequests();
+    expect(await warmUpPreflight(props(), needs)).toBe("skipped");
+    expect(sent()).toEqual([]);
+  });
+
+  it("a wrong password costs the run one failed login: the provider's check reports it without trying again", async () => {
+    const wrong = props({ adminPassword: "Not-The-Password-1" });
+    expect(await warmUpPreflight(wrong, needs)).toBe("read");
+    const problems = await providerCheck(wrong);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/moodle:adminPassword/);
+    expect(sent().filter((r) => r === "POST /login/index.php")).toHaveLength(1);
+  });
+
+  it("holds the run's login turn while it reads: a provider arriving meanwhile waits and then reads nothing", async () => {
+    const warming = warmUpPreflight(props(), needs);
+    const check = providerCheck();
+    expect(await warming).toBe("read");
+    expect(await check).toEqual([]);
+    expect(sent().filter((r) => r === "POST /login/index.php")).toHaveLength(1);
+    expect(sent().filter((r) => r === "GET /admin/webservice/service.php")).toHaveLength(1);
+  });
+
+  it("keeps what it read in the run's carry only: another run reads for itself", async () => {
+    await warmUpPreflight(props(), needs);
+    expect(fileSessionCarry(connectionFor(props()), process.env.MOODLE_PERCIPIO_SESSION_SCOPE!).take()).toMatchObject({ userId: 2 });
+    process.env.MOODLE_PERCIPIO_SESSION_SCOPE = `warm-up-test-${++run}`;
+    moodle.control.clearRequests();
+    await providerCheck();
+    expect(sent().filter((r) => r === "POST /login/index.php")).toHaveLength(1);
+  });
+});
+
+describe("warmUpConnection", () => {
+  it("is the stack's connection with one attempt per request, each bounded, so a site that does not answer is left to the provider's check", () => {
+    const configured = connectionFor(props());
+    expect(warmUpConnection(props())).toEqual({ ...configured, timeoutMs: WARM_UP_TIMEOUT_MS, retries: 0 });
+    expect(WARM_UP_TIMEOUT_MS).toBe(10_000);
+    expect(warmUpConnection(props({ requestTimeoutSeconds: 4 }))).toMatchObject({ timeoutMs: 4000, retries: 0 });
+  });
+});
