@@ -61,6 +61,7 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
   };
   const run = async (args: string[]) => {
     moodle.control.clearRequests();
+    fs.rmSync(path.join(cache, "trace.log"), { force: true });
     const result = await pulumiCliOk(test, args);
     return { ...result, log: requests(moodle), passes: passes(moodle) };
   };
@@ -69,7 +70,7 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
     moodle = await startMoodleDouble({ control: true });
     cache = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-cli-cache-"));
     // The provider processes keep their receipts (and transpiled code) in this test's own folder.
-    test = await projectStack({ envVars: { MOODLE_PERCIPIO_CACHE: cache } });
+    test = await projectStack({ envVars: { MOODLE_PERCIPIO_CACHE: cache, MOODLE_PERCIPIO_TRACE: path.join(cache, "trace.log") } });
     await test.stack.setAllConfig({
       "moodle:url": { value: moodle.url },
       "moodle:allowHttp": { value: "true" },
@@ -107,6 +108,14 @@ describe("requests of pulumi up as the CLI runs it (preview pass, then update pa
       SERVICES_LIST,
       "GET /admin/webservice/service.php?id=3",
     ]);
+    // Those reads are the program's (providers/webServices/warmUp.ts), made while the engine started the
+    // provider process; the provider's check found them in the run's session carry and read nothing.
+    const trace = fs.readFileSync(path.join(cache, "trace.log"), "utf8").split("\n");
+    const providerPids = new Set(trace.filter((l) => / \w+\.(check|diff|create) starts$/.test(l)).map((l) => /pid (\d+)/.exec(l)![1]));
+    const readers = trace.filter((l) => l.includes("GET /admin/settings.php?section=externalservices ->")).map((l) => /pid (\d+)/.exec(l)![1]);
+    expect(readers).toHaveLength(1);
+    expect(providerPids.size).toBeGreaterThanOrEqual(2);
+    expect(providerPids.has(readers[0])).toBe(false);
     // The update pass logs in no more: it works in the session the preview pass opened.
     expect(log.filter((r) => r.startsWith("POST /login/"))).toHaveLength(1);
     // Nor does it read again what the preview pass read seconds ago (moodle/session.ts keepForRun): the
