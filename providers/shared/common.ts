@@ -6,12 +6,11 @@ import { clientFor } from "../../moodle/client";
 import { MoodleAccountLockedError, MoodleError, MoodleLoginError, MoodleMfaError } from "../../moodle/errors";
 import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
-import { engineRun } from "../process/engineRun";
+import { engineRun, sessionScope } from "../process/engineRun";
 import { trace } from "../process/trace";
 import { carriedRead } from "../process/readCarry";
 import { fileSessionCarry } from "../../moodle/sessionCarry";
-import type { MoodleConnection } from "../../moodle/types";
-import type { ConnectionProps } from "../connection";
+import { connectionFor, type ConnectionProps } from "../connection";
 
 /** What the engine puts in place of values not known yet during a preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -39,32 +38,6 @@ export const CONNECTION_KEYS = Object.keys(connectionSchema) as (keyof Connectio
 function showRetry(line: string): void {
   trace(line);
   if (/^retrying |-> (connection error|no answer within)|^waiting \d+ s/.test(line)) console.error(`[moodle] ${line}`);
-}
-
-/**
- * How a resource reaches Moodle: its own recorded inputs, the one route from stack config to the HTTP
- * client (index.ts -> the component -> each resource's inputs -> state -> here). Read-back and
- * delete get what state recorded; so a changed password or TOTP key is an in-place update of every
- * resource (diffFields), which records the new one and replaces nothing.
- */
-export function connectionFor(props: ConnectionProps): MoodleConnection {
-  return {
-    url: props.moodleUrl,
-    username: props.adminUser,
-    password: props.adminPassword,
-    totpKey: props.adminTotpSecret || undefined,
-    allowHttp: props.allowHttp,
-    caCertPem: props.caCertPem || undefined,
-    timeoutMs: props.requestTimeoutSeconds * 1000,
-  };
-}
-
-/**
- * The run a logged-in session is shared within: the `pulumi` command (both passes of a `pulumi up`), or
- * the drift run that set MOODLE_PERCIPIO_SESSION_SCOPE for all its stacks.
- */
-export function sessionScope(): string {
-  return process.env.MOODLE_PERCIPIO_SESSION_SCOPE || `pulumi:${engineRun()}`;
 }
 
 /** The Moodle client for a resource (one per connection and process, see clientFor). */

@@ -1,7 +1,8 @@
 // Site setting `enablewebservices` (Site administration > General > Advanced features).
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CONNECTION_KEYS, checkInputs, connectionFor, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "../shared/common";
+import { CONNECTION_KEYS, checkInputs, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "../shared/common";
+import { connectionFor } from "../connection";
 import { asCheckFailures, PreflightNeeds, preflightProblems } from "./preflight";
 import { takeReceipt, writeReceipt } from "../process/preflightReceipt";
 import { WEB_SERVICES, switchOffUnlessNeeded } from "../shared/stillNeeded";

@@ -5,16 +5,16 @@
 // provider's check takes them instead of reading them again; the check still decides, on those pages.
 //
 // Only in a preview pass, only when no process of this run has logged in yet: a stack with resources
-// was just refreshed, which logged in, and its check has nothing to read. The reads hold the run's
-// login turn, so the provider waits for them and never reads the same page twice. Nothing here fails
-// the program: anything that goes wrong is met again, and reported, by the provider's own check.
-import { clientFor } from "../../moodle/client";
+// was just refreshed, which logged in, and its check has nothing to read. That is decided before the
+// Moodle client loads, so a preview that skips costs the program no module loading. The reads hold
+// the run's login turn, so the provider waits for them and never reads the same page twice. Nothing
+// here fails the program: anything that goes wrong is met again, and reported, by the provider's own
+// check (a refused login too, without trying the password again: moodle/sessionCarry.ts).
 import { fileSessionCarry, type SessionCarry } from "../../moodle/sessionCarry";
 import type { MoodleConnection } from "../../moodle/types";
-import { connectionFor, sessionScope } from "../shared/common";
-import { trace } from "../process/trace";
-import type { ConnectionProps } from "../connection";
-import { preflightProblems, type PreflightNeeds } from "./preflight";
+import { connectionFor, type ConnectionProps } from "../connection";
+import { sessionScope } from "../process/engineRun";
+import type { PreflightNeeds } from "./preflight";
 
 /**
  * How long the warm-up waits for one answer at most. It never retries: a site that does not answer
@@ -33,6 +33,9 @@ export async function warmUpPreflight(props: ConnectionProps, needs: PreflightNe
   const carry = fileSessionCarry(conn, sessionScope());
   return carry.inTurn(async () => {
     if (carry.take()) return "skipped";
+    const { clientFor } = require("../../moodle/client") as typeof import("../../moodle/client");
+    const { preflightProblems } = require("./preflight") as typeof import("./preflight");
+    const { trace } = require("../process/trace") as typeof import("../process/trace");
     // The turn is held for all the reads: the client's own login must not wait for it again.
     const inThisTurn: SessionCarry = { ...carry, inTurn: (login) => login() };
     await preflightProblems(clientFor(conn, { log: trace, sessionCarry: inThisTurn }), needs);

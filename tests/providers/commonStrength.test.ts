@@ -5,7 +5,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as engineRunModule from "../../providers/process/engineRun";
-import { connectionFor, pick, sessionScope, withHints } from "../../providers/shared/common";
+import { pick, withHints } from "../../providers/shared/common";
+import { connectionFor } from "../../providers/connection";
+import { sessionScope } from "../../providers/process/engineRun";
 import { asOtherProcess } from "../support/otherProcess";
 
 const recorded = {

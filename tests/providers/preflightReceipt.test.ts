@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { MoodleDouble } from "../../testkit/moodle-double";
-import { connectionFor, connectionOf } from "../../providers/shared/common";
+import { connectionOf } from "../../providers/shared/common";
+import { connectionFor } from "../../providers/connection";
 import { engineRun } from "../../providers/process/engineRun";
 import {
   codeVersion,
