@@ -1,5 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MoodleConnection } from "../moodle/types";
 
 /**
  * How every resource reaches Moodle. Each resource carries these inputs itself so that refresh and
@@ -33,23 +32,5 @@ export function withSecretPassword(args: ConnectionArgs): ConnectionArgs {
     ...args,
     adminPassword: pulumi.secret(args.adminPassword),
     ...(args.adminTotpSecret === undefined ? {} : { adminTotpSecret: pulumi.secret(args.adminTotpSecret) }),
-  };
-}
-
-/**
- * How a resource reaches Moodle: its own recorded inputs, the one route from stack config to the HTTP
- * client (index.ts -> the component -> each resource's inputs -> state -> here). Read-back and
- * delete get what state recorded; so a changed password or TOTP key is an in-place update of every
- * resource (diffFields), which records the new one and replaces nothing.
- */
-export function connectionFor(props: ConnectionProps): MoodleConnection {
-  return {
-    url: props.moodleUrl,
-    username: props.adminUser,
-    password: props.adminPassword,
-    totpKey: props.adminTotpSecret || undefined,
-    allowHttp: props.allowHttp,
-    caCertPem: props.caCertPem || undefined,
-    timeoutMs: props.requestTimeoutSeconds * 1000,
   };
 }

@@ -30,11 +30,3 @@ export function engineRun(): string {
     return `${process.ppid}`;
   }
 }
-
-/**
- * The run a logged-in session is shared within: the `pulumi` command (both passes of a `pulumi up`), or
- * the drift run that set MOODLE_PERCIPIO_SESSION_SCOPE for all its stacks.
- */
-export function sessionScope(): string {
-  return process.env.MOODLE_PERCIPIO_SESSION_SCOPE || `pulumi:${engineRun()}`;
-}

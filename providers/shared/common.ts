@@ -6,11 +6,12 @@ import { clientFor } from "../../moodle/client";
 import { MoodleAccountLockedError, MoodleError, MoodleLoginError, MoodleMfaError } from "../../moodle/errors";
 import { PercipioCredentialsError } from "../../percipio/oauth";
 import { transportHint } from "./errorHints";
-import { engineRun, sessionScope } from "../process/engineRun";
+import { engineRun } from "../process/engineRun";
+import { connectionFor, sessionScope } from "./moodleConnection";
 import { trace } from "../process/trace";
 import { carriedRead } from "../process/readCarry";
 import { fileSessionCarry } from "../../moodle/sessionCarry";
-import { connectionFor, type ConnectionProps } from "../connection";
+import type { ConnectionProps } from "../connection";
 
 /** What the engine puts in place of values not known yet during a preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

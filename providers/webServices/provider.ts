@@ -2,7 +2,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { CONNECTION_KEYS, checkInputs, connectionOf, connectionSchema, diffFields, isUnknown, moodleFor, pick } from "../shared/common";
-import { connectionFor } from "../connection";
+import { connectionFor } from "../shared/moodleConnection";
 import { asCheckFailures, PreflightNeeds, preflightProblems } from "./preflight";
 import { takeReceipt, writeReceipt } from "../process/preflightReceipt";
 import { WEB_SERVICES, switchOffUnlessNeeded } from "../shared/stillNeeded";

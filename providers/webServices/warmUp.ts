@@ -12,8 +12,8 @@
 // check (a refused login too, without trying the password again: moodle/sessionCarry.ts).
 import { fileSessionCarry, type SessionCarry } from "../../moodle/sessionCarry";
 import type { MoodleConnection } from "../../moodle/types";
-import { connectionFor, type ConnectionProps } from "../connection";
-import { sessionScope } from "../process/engineRun";
+import type { ConnectionProps } from "../connection";
+import { connectionFor, sessionScope } from "../shared/moodleConnection";
 import type { PreflightNeeds } from "./preflight";
 
 /**

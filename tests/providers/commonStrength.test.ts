@@ -6,8 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import * as engineRunModule from "../../providers/process/engineRun";
 import { pick, withHints } from "../../providers/shared/common";
-import { connectionFor } from "../../providers/connection";
-import { sessionScope } from "../../providers/process/engineRun";
+import { connectionFor, sessionScope } from "../../providers/shared/moodleConnection";
 import { asOtherProcess } from "../support/otherProcess";
 
 const recorded = {

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import type { MoodleDouble } from "../../testkit/moodle-double";
 import { connectionOf } from "../../providers/shared/common";
-import { connectionFor } from "../../providers/connection";
+import { connectionFor } from "../../providers/shared/moodleConnection";
 import { engineRun } from "../../providers/process/engineRun";
 import {
   codeVersion,

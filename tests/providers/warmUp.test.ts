@@ -9,7 +9,7 @@ import { MoodleDouble, startMoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache } from "../../moodle/client";
 import { fileSessionCarry } from "../../moodle/sessionCarry";
 import { moodleFor } from "../../providers/shared/common";
-import { connectionFor } from "../../providers/connection";
+import { connectionFor } from "../../providers/shared/moodleConnection";
 import { preflightProblems } from "../../providers/webServices/preflight";
 import { WARM_UP_TIMEOUT_MS, warmUpConnection, warmUpPreflight } from "../../providers/webServices/warmUp";
 import type { ConnectionProps } from "../../providers/connection";
