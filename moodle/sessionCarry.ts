@@ -140,7 +140,8 @@ export function fileSessionCarry(identity: CarryIdentity, scope: string, opts: C
         const sealed = readOwn(`${file}.refused`);
         if (!sealed) return undefined;
         const { savedAt, refusal } = unseal(key, sealed) as { savedAt: number; refusal: CarriedRefusal };
-        return typeof savedAt === "number" && now() - savedAt <= CARRY_MAX_MS ? refusal : undefined;
+        // A savedAt that is no number makes the age NaN, which is no age within the limit.
+        return now() - savedAt <= CARRY_MAX_MS ? refusal : undefined;
       } catch {
         return undefined;
       }

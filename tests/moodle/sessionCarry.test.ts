@@ -293,6 +293,7 @@ describe("a session that takes over the run's session", () => {
     const again = await b.request({ step: "read", path: "/admin/settings.php?section=optionalsubsystems" }).catch((e) => e);
     expect(again).toBeInstanceOf(MoodleLoginError);
     expect(again).not.toBeInstanceOf(MoodleAccountLockedError);
+    expect(again).not.toBeInstanceOf(MoodleMfaError);
     expect(again.message).toBe(refused.message);
     expect(second.sent).toEqual([]);
     // Kept for the session's lifetime, as its own refusal would be.
