@@ -105,9 +105,12 @@ describe("privateDir", () => {
 
 describe("names and sealed content", () => {
   it("a hash is the same for the same material and salt, differs otherwise, and is hex of the asked length", () => {
+    const before = mockScryptCalls;
     const a = secretHash(dir, ["x", 1]);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
     expect(secretHash(dir, ["x", 1])).toBe(a);
+    // The same material and salt again in the process derives nothing again.
+    expect(mockScryptCalls - before).toBe(1);
     expect(secretHash(dir, ["x", 2])).not.toBe(a);
     expect(secretHash(dir, ["x", 1], 16)).toMatch(/^[0-9a-f]{32}$/);
     const other = fs.mkdtempSync(path.join(os.tmpdir(), "mpi-private2-"));
