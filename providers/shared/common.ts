@@ -3,9 +3,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { MoodleAdmin } from "../../moodle/api";
 import { clientFor } from "../../moodle/client";
-import { MoodleAccountLockedError, MoodleError, MoodleLoginError, MoodleMfaError } from "../../moodle/errors";
-import { PercipioCredentialsError } from "../../percipio/oauth";
-import { transportHint } from "./errorHints";
+import { MoodleAccountLockedError, MoodleLoginError, MoodleMfaError } from "../../moodle/errors";
+import { explained } from "./explained";
 import { engineRun } from "../process/engineRun";
 import { connectionFor, sessionScope } from "./moodleConnection";
 import { trace } from "../process/trace";
@@ -97,30 +96,6 @@ export function diffFields(
 /** The named keys that have a value: the engine refuses undefined (a key a resource never had stays absent). */
 export function pick<T extends Record<string, unknown>>(props: T, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(keys.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
-}
-
-const PASSWORD_HINT =
-  ". If the admin's password changed since the last `pulumi up`, set moodle:adminPassword and run `pulumi up` once: " +
-  "it records the new one, which read-backs and destroy then use";
-
-/** Errors this project raises on purpose (Moodle said no, bad input, a refused plan): they need no stack trace. */
-function isExpected(err: unknown): err is Error {
-  return err instanceof MoodleError || err instanceof PercipioCredentialsError || (err instanceof Error && err.constructor === Error);
-}
-
-/**
- * The error the engine shows for a failed provider call. Resources that share one cached client
- * share its rejected login promise, so the same Error object reaches every resource: it is copied,
- * never changed, or each resource would append the hint again. Expected errors lose their stack
- * trace (the SDK prints `${err}: ${err.stack}`); unexpected ones keep it.
- */
-export function explained(err: unknown): unknown {
-  if (!isExpected(err)) return err;
-  const message = (err.name === "MoodleLoginError" ? err.message + PASSWORD_HINT : err.message) + transportHint(err);
-  const copy = new Error(message);
-  copy.name = err.name;
-  copy.stack = "(expected error, no stack trace)";
-  return copy;
 }
 
 /**

@@ -4,7 +4,7 @@
 // same check and reports the same problems.
 import type * as pulumi from "@pulumi/pulumi";
 import type { MoodleAdmin } from "../../moodle/api";
-import { explained } from "../shared/common";
+import { explained } from "../shared/explained";
 
 /** What the rest of the stack will need from the site; an input of WebServices. */
 export interface PreflightNeeds {

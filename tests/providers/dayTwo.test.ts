@@ -4,7 +4,8 @@
 import type { MoodleDouble } from "../../testkit/moodle-double";
 import { clearClientCache, MoodleClient } from "../../moodle/client";
 import { MoodleLoginError, MoodleTransportError } from "../../moodle/errors";
-import { explained, UNKNOWN, withHints } from "../../providers/shared/common";
+import { UNKNOWN, withHints } from "../../providers/shared/common";
+import { explained } from "../../providers/shared/explained";
 import { percipioSettings } from "../../providers/percipioSettings/provider";
 import { moodleTokenName, webServiceToken as token } from "../../providers/webServiceToken/provider";
 import { webServices } from "../../providers/webServices/provider";
