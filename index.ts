@@ -84,8 +84,8 @@ const target = settings.mode === "docker" ? dockerMoodle() : { connection: exist
 if (settings.mode !== "docker" && pulumi.runtime.isDryRun()) {
   const connection = target.connection as ConnectionProps;
   const needs = { serviceShortname: settings.serviceShortname, tokenUser: settings.token.user, percipioSettings: settings.percipio !== undefined };
-  const { warmUpPreflight } = require("./providers/webServices/warmUp") as typeof import("./providers/webServices/warmUp");
-  warmUpPreflight(connection, needs).catch(() => undefined);
+  const { warmUpPreflight, whenProgramIdle } = require("./providers/webServices/warmUp") as typeof import("./providers/webServices/warmUp");
+  whenProgramIdle(() => void warmUpPreflight(connection, needs).catch(() => undefined));
 }
 
 const integration = new PercipioIntegration("percipio", {

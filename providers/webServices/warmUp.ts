@@ -27,6 +27,27 @@ export function warmUpConnection(props: ConnectionProps): MoodleConnection {
   return { ...connectionFor(props), timeoutMs: Math.min(props.requestTimeoutSeconds * 1000, WARM_UP_TIMEOUT_MS), retries: 0 };
 }
 
+/**
+ * Calls `start` once the program's own work is done: the program registers its resources (closure
+ * serialization, CPU-bound) and then waits for the engine, which meanwhile starts the provider
+ * process. Started in that wait, the warm-up's own work (loading the Moodle client, reading pages)
+ * runs beside the provider's start instead of delaying it. "Done" is a timer firing on time
+ * `calmTicks` times in a row, or `maxMs` at the latest.
+ */
+export function whenProgramIdle(start: () => void, opts = { tickMs: 10, calmTicks: 2, maxMs: 600 }): void {
+  const began = Date.now();
+  let last = began;
+  let calm = 0;
+  const tick = () => {
+    const now = Date.now();
+    calm = now - last - opts.tickMs < 5 ? calm + 1 : 0;
+    last = now;
+    if (calm >= opts.calmTicks || now - began >= opts.maxMs) start();
+    else setTimeout(tick, opts.tickMs);
+  };
+  setTimeout(tick, opts.tickMs);
+}
+
 /** "read": the preflight's pages are in the run's session carry; "skipped": a process of the run had logged in already. */
 export async function warmUpPreflight(props: ConnectionProps, needs: PreflightNeeds): Promise<"read" | "skipped"> {
   const conn = warmUpConnection(props);

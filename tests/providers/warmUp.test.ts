@@ -11,7 +11,7 @@ import { fileSessionCarry } from "../../moodle/sessionCarry";
 import { moodleFor } from "../../providers/shared/common";
 import { connectionFor } from "../../providers/shared/moodleConnection";
 import { preflightProblems } from "../../providers/webServices/preflight";
-import { WARM_UP_TIMEOUT_MS, warmUpConnection, warmUpPreflight } from "../../providers/webServices/warmUp";
+import { WARM_UP_TIMEOUT_MS, warmUpConnection, warmUpPreflight, whenProgramIdle } from "../../providers/webServices/warmUp";
 import type { ConnectionProps } from "../../providers/connection";
 
 let moodle: MoodleDouble;
@@ -107,5 +107,59 @@ describe("warmUpConnection", () => {
     expect(warmUpConnection(props())).toEqual({ ...configured, timeoutMs: WARM_UP_TIMEOUT_MS, retries: 0 });
     expect(WARM_UP_TIMEOUT_MS).toBe(10_000);
     expect(warmUpConnection(props({ requestTimeoutSeconds: 4 }))).toMatchObject({ timeoutMs: 4000, retries: 0 });
+  });
+});
+
+describe("whenProgramIdle", () => {
+  const busy = (ms: number) => {
+    for (const until = Date.now() + ms; Date.now() < until; );
+  };
+  const started = () => {
+    let at: number | undefined;
+    return { start: () => (at = Date.now()), at: () => at };
+  };
+  /** When it started (a loaded machine makes timers late, and so the start later: waited for, within reason). */
+  const startedAt = async (s: ReturnType<typeof started>) => {
+    for (const until = Date.now() + 8000; s.at() === undefined && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
+    return s.at()!;
+  };
+
+  it("starts once timers fire on time the given number of times in a row, not before", async () => {
+    const s = started();
+    const t0 = Date.now();
+    whenProgramIdle(s.start, { tickMs: 10, calmTicks: 3, maxMs: 5000 });
+    await new Promise((r) => setTimeout(r, 15));
+    expect(s.at()).toBeUndefined();
+    expect((await startedAt(s)) - t0).toBeGreaterThanOrEqual(30);
+  });
+
+  it("waits while the program is busy (its timers come late), and starts after it", async () => {
+    const s = started();
+    const t0 = Date.now();
+    whenProgramIdle(s.start, { tickMs: 10, calmTicks: 2, maxMs: 5000 });
+    // The program registering its resources: the event loop is held for a while, then again.
+    busy(60);
+    await new Promise((r) => setImmediate(r));
+    busy(60);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(s.at()).toBeUndefined();
+    expect((await startedAt(s)) - t0).toBeGreaterThanOrEqual(140);
+  });
+
+  it("starts at maxMs at the latest when the program never settles", async () => {
+    const s = started();
+    const t0 = Date.now();
+    whenProgramIdle(s.start, { tickMs: 10, calmTicks: 2, maxMs: 120 });
+    const keepBusy = setInterval(() => busy(25), 1);
+    let stopped = 0;
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+    } finally {
+      clearInterval(keepBusy);
+      stopped = Date.now();
+    }
+    expect((await startedAt(s)) - t0).toBeGreaterThanOrEqual(120);
+    // While the program was still busy.
+    expect(s.at()!).toBeLessThanOrEqual(stopped);
   });
 });
