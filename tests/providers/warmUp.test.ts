@@ -13,21 +13,15 @@ import { connectionFor } from "../../providers/shared/moodleConnection";
 import { preflightProblems } from "../../providers/webServices/preflight";
 import { WARM_UP_TIMEOUT_MS, warmUpConnection, warmUpPreflight, whenProgramIdle } from "../../providers/webServices/warmUp";
 import type { ConnectionProps } from "../../providers/connection";
+import { connectionTo } from "./inputs";
 
 let moodle: MoodleDouble;
 let cache: string;
 let run = 0;
 const saved = { cache: process.env.MOODLE_PERCIPIO_CACHE, scope: process.env.MOODLE_PERCIPIO_SESSION_SCOPE };
 const needs = { serviceShortname: "Percipio-API", tokenUser: "admin", percipioSettings: true };
-const props = (overrides: Partial<ConnectionProps> = {}): ConnectionProps => ({
-  moodleUrl: moodle.url,
-  adminUser: moodle.adminUser,
-  adminPassword: moodle.adminPassword,
-  allowHttp: true,
-  caCertPem: "",
-  requestTimeoutSeconds: 30,
-  ...overrides,
-});
+// A configured timeout above the warm-up's own bound, so the bound shows.
+const props = (overrides: Partial<ConnectionProps> = {}): ConnectionProps => ({ ...connectionTo(moodle.url), requestTimeoutSeconds: 30, ...overrides });
 const sent = () => moodle.control.requests().map((r) => `${r.method} ${r.path.split("?")[0]}`);
 /** The provider process's check: a client of its own, in the same run. */
 const providerCheck = (p: ConnectionProps = props()) => {
